@@ -1,0 +1,81 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Settings from .env (git-ignored), if there is one; see .env.example.
+ifneq (,$(wildcard .env))
+include .env
+export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' .env)
+endif
+
+# Django 6 needs Python 3.12 or newer: the newest python3.x on PATH, then pyenv's.
+define FIND_PYTHON
+new_enough() { "$$1" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; }; \
+for candidate in python3.14 python3.13 python3.12 python3; do \
+  if command -v "$$candidate" >/dev/null 2>&1 && new_enough "$$candidate"; then command -v "$$candidate"; exit 0; fi; \
+done; \
+if command -v pyenv >/dev/null 2>&1; then \
+  for version in $$(pyenv versions --bare 2>/dev/null | sort -rV); do \
+    candidate="$$(pyenv root)/versions/$$version/bin/python"; \
+    if [ -x "$$candidate" ] && new_enough "$$candidate"; then echo "$$candidate"; exit 0; fi; \
+  done; \
+fi; \
+exit 1
+endef
+
+.PHONY: help run test install admin check lint format clean
+
+help:
+	@echo "make run    set up (virtualenv, install, migrate, load the real data) and serve on http://$(HOST):$(PORT)/"
+	@echo "make test   install what the tests need and run the whole suite"
+	@echo "make admin  create an admin account (prompts for a password)"
+	@echo "make lint   ruff check and format check"
+
+$(PY):
+	@python="$$($(FIND_PYTHON))" || { \
+	  echo "This project needs Python 3.12 or newer (Django 6), and none was found."; \
+	  echo "Install python3.13 (e.g. 'apt-get install python3.13 python3.13-venv' or 'pyenv install 3.13'), then run make again."; \
+	  exit 1; }; \
+	echo "Creating $(VENV) with $$python ($$("$$python" --version))"; \
+	"$$python" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: export DJANGO_DEBUG ?= 1
+run: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py loadseed
+	@echo
+	@echo "Serving on http://$(HOST):$(PORT)/  (editors: http://$(HOST):$(PORT)/admin/)"
+	@echo "No account exists yet: run 'make admin' in another terminal to create one."
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+admin: export DJANGO_DEBUG ?= 1
+admin: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py createsuperuser
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,7 @@
+from django.http import HttpRequest
+
+from .models import ResponseType
+
+
+def navigation(request: HttpRequest) -> dict:
+    return {"response_types": ResponseType.choices}

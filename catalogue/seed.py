@@ -1,0 +1,237 @@
+"""Load the real seed data in fixtures/: the council register, service areas and case studies.
+
+Loading is idempotent and never overwrites an editor's work: a record that already exists
+(matched by GSS code or slug) is left alone unless `update=True` is asked for. Everything is
+checked before anything is written, and the whole load is one transaction.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.db import transaction
+from django.utils.text import slugify
+
+from partnerships.models import Council, Governance, Membership, Organisation, Partnership, Sector
+from partnerships.register import load_council_register
+
+from .models import (
+    CaseStudy,
+    Confidence,
+    EvidenceStrength,
+    Outcome,
+    OutcomeKind,
+    ResponseType,
+    ServiceArea,
+    Source,
+    Status,
+)
+
+SEED_DIRECTORY = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+class SeedError(Exception):
+    """The seed files are inconsistent; `problems` lists each one in plain words."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass
+class SeedReport:
+    councils_created: int = 0
+    service_areas_created: int = 0
+    organisations_created: int = 0
+    partnerships_created: int = 0
+    case_studies_created: int = 0
+    case_studies_updated: int = 0
+    case_studies_unchanged: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def load_seed(*, directory: Path = SEED_DIRECTORY, update: bool = False) -> SeedReport:
+    """Load everything in `directory`; with `update`, seeded case studies are rewritten too."""
+    case_study_rows = read_case_studies(directory / "case_studies")
+    service_area_rows = yaml.safe_load((directory / "service_areas.yaml").read_text())
+    report = SeedReport()
+    with transaction.atomic():
+        register = load_council_register(directory=directory / "councils")
+        report.councils_created = register.created
+        for row in service_area_rows:
+            _, created = ServiceArea.objects.get_or_create(
+                slug=row["slug"], defaults={"name": row["name"], "description": row["description"]}
+            )
+            report.service_areas_created += created
+        councils = councils_by_reference()
+        check_references(case_study_rows, councils)
+        for row in case_study_rows:
+            save_case_study(row, councils, update=update, report=report)
+    return report
+
+
+def read_case_studies(directory: Path) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        except (yaml.YAMLError, UnicodeDecodeError) as error:
+            problems.append(f"{path.name}: not readable YAML ({error}).")
+            continue
+        for number, entry in enumerate(entries, start=1):
+            where = f"{path.name}, case {number} ({entry.get('slug', 'no slug')})"
+            problems += [f"{where}: {problem}" for problem in check_vocabulary(entry)]
+            rows.append(entry)
+    slugs = [row.get("slug") for row in rows]
+    duplicated = {slug for slug in slugs if slugs.count(slug) > 1}
+    problems += [f"the slug {slug!r} is used more than once." for slug in sorted(duplicated)]
+    if problems:
+        raise SeedError(problems)
+    return rows
+
+
+REQUIRED = ["slug", "title", "response", "summary", "service_areas", "councils", "sources"]
+
+
+def check_vocabulary(entry: dict[str, Any]) -> list[str]:
+    problems = [f"{key} is missing." for key in REQUIRED if not entry.get(key)]
+    if entry.get("response") not in ResponseType.values:
+        problems.append(f"unknown response type {entry.get('response')!r}.")
+    if entry.get("secondary_response") not in (None, "", *ResponseType.values):
+        problems.append(f"unknown secondary response {entry['secondary_response']!r}.")
+    partnership = entry.get("partnership") or {}
+    if partnership and partnership.get("governance") not in Governance.values:
+        problems.append(f"unknown governance form {partnership.get('governance')!r}.")
+    for partner in partnership.get("partners", []):
+        if partner.get("sector") not in Sector.values:
+            problems.append(f"partner {partner.get('name')!r} has unknown sector.")
+    for outcome in entry.get("outcomes", []):
+        if outcome.get("kind") not in OutcomeKind.values:
+            problems.append(f"outcome with unknown kind {outcome.get('kind')!r}.")
+        if outcome.get("evidence") not in EvidenceStrength.values:
+            problems.append(f"outcome with unknown evidence {outcome.get('evidence')!r}.")
+        if outcome.get("confidence") not in Confidence.values:
+            problems.append(f"outcome with unknown confidence {outcome.get('confidence')!r}.")
+        if outcome.get("unit") and outcome.get("figure") is None:
+            problems.append(f"outcome {outcome.get('description')!r} has a unit but no figure.")
+    return problems
+
+
+def check_references(rows: list[dict[str, Any]], councils: dict[str, Council]) -> None:
+    """Every council and service area a case names must exist in the register."""
+    service_areas = set(ServiceArea.objects.values_list("slug", flat=True))
+    problems = []
+    for row in rows:
+        partnership = row.get("partnership") or {}
+        references = {*row["councils"], *partnership.get("member_councils", [])}
+        if partnership.get("lead_council"):
+            references.add(partnership["lead_council"])
+        problems += [
+            f"{row['slug']}: council {ref!r} is not in the register."
+            for ref in sorted(references - councils.keys())
+        ]
+        problems += [
+            f"{row['slug']}: unknown service area {slug!r}."
+            for slug in row["service_areas"]
+            if slug not in service_areas
+        ]
+    if problems:
+        raise SeedError(problems)
+
+
+def councils_by_reference() -> dict[str, Council]:
+    """Councils keyed by GSS code, and by slug for those without a code."""
+    councils = {}
+    for council in Council.objects.all():
+        councils[council.gss_code or council.slug] = council
+    return councils
+
+
+def save_case_study(
+    row: dict[str, Any], councils: dict[str, Council], *, update: bool, report: SeedReport
+) -> None:
+    case_study = CaseStudy.objects.filter(slug=row["slug"]).first()
+    if case_study and not update:
+        report.case_studies_unchanged += 1
+        return
+    fields = {
+        "title": row["title"],
+        "summary": row["summary"].strip(),
+        "body": (row.get("body") or "").strip(),
+        "response": row["response"],
+        "secondary_response": row.get("secondary_response") or "",
+        "start_year": row.get("start_year"),
+        "from_transforming_together": bool(row.get("transforming_together")),
+        "partnership": save_partnership(row.get("partnership"), councils, report),
+    }
+    if case_study:
+        for name, value in fields.items():
+            setattr(case_study, name, value)
+        case_study.save()
+        case_study.outcomes.all().delete()
+        case_study.sources.all().delete()
+        report.case_studies_updated += 1
+    else:
+        case_study = CaseStudy.objects.create(slug=row["slug"], status=Status.PUBLISHED, **fields)
+        report.case_studies_created += 1
+    case_study.councils.set([councils[ref] for ref in row["councils"]])
+    case_study.service_areas.set(ServiceArea.objects.filter(slug__in=row["service_areas"]))
+    Outcome.objects.bulk_create(
+        Outcome(
+            case_study=case_study,
+            description=outcome["description"].strip(),
+            kind=outcome["kind"],
+            figure=outcome.get("figure"),
+            unit=outcome.get("unit") or "",
+            period=str(outcome.get("period") or ""),
+            evidence=outcome["evidence"],
+            confidence=outcome["confidence"],
+        )
+        for outcome in row.get("outcomes", [])
+    )
+    Source.objects.bulk_create(
+        Source(
+            case_study=case_study,
+            url=source["url"],
+            title=source.get("title") or source["url"],
+            publisher=source.get("publisher") or "",
+            year=source.get("year"),
+            section=source.get("section") or "",
+        )
+        for source in row["sources"]
+    )
+
+
+def save_partnership(
+    row: dict[str, Any] | None, councils: dict[str, Council], report: SeedReport
+) -> Partnership | None:
+    if not row:
+        return None
+    partnership, created = Partnership.objects.get_or_create(
+        slug=row["slug"],
+        defaults={
+            "name": row["name"],
+            "governance": row["governance"],
+            "start_year": row.get("start_year"),
+            "end_year": row.get("end_year"),
+            "lead_council": councils.get(row.get("lead_council")),
+        },
+    )
+    if not created:
+        return partnership
+    report.partnerships_created += 1
+    partnership.member_councils.set([councils[ref] for ref in row.get("member_councils", [])])
+    for partner in row.get("partners", []):
+        organisation, new = Organisation.objects.get_or_create(
+            slug=slugify(partner["name"])[:200],
+            defaults={"name": partner["name"], "sector": partner["sector"]},
+        )
+        report.organisations_created += new
+        Membership.objects.get_or_create(
+            partnership=partnership,
+            organisation=organisation,
+            defaults={"role": partner.get("role", "")},
+        )
+    return partnership

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "catalogue"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("case-studies/", views.case_study_list, name="case_study_list"),
+    path("case-studies/<int:pk>/", views.case_study_permalink, name="case_study_permalink"),
+    path("case-studies/<slug:slug>/", views.case_study_detail, name="case_study_detail"),
+    path("responses/<slug:response>/", views.response_detail, name="response_detail"),
+    path("service-areas/<slug:slug>/", views.service_area_detail, name="service_area_detail"),
+    path("councils/<slug:slug>/", views.council_detail, name="council_detail"),
+    path("organisations/<slug:slug>/", views.organisation_detail, name="organisation_detail"),
+    path("partnerships/<slug:slug>/", views.partnership_detail, name="partnership_detail"),
+]

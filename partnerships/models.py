@@ -1,0 +1,321 @@
+"""The actors: councils, partner organisations and the partnerships between them."""
+
+from enum import nonmember
+
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact
+
+from .vocabulary import Vocabulary, value_in, year_in_range
+
+
+class Nation(Vocabulary):
+    ENGLAND = "england", "England"
+    WALES = "wales", "Wales"
+    SCOTLAND = "scotland", "Scotland"
+    NORTHERN_IRELAND = "northern-ireland", "Northern Ireland"
+
+    definitions = nonmember(
+        {
+            "england": "Councils in England, most of which have two tiers (county and district).",
+            "wales": "Councils in Wales: 22 single-tier principal councils since 1996.",
+            "scotland": "Councils in Scotland: 32 single-tier council areas since 1996.",
+            "northern-ireland": "Councils in Northern Ireland: 11 districts since 2015.",
+        }
+    )
+
+
+class Region(Vocabulary):
+    """England's nine ONS regions; Wales, Scotland and Northern Ireland are one region each."""
+
+    NORTH_EAST = "north-east", "North East"
+    NORTH_WEST = "north-west", "North West"
+    YORKSHIRE = "yorkshire-and-the-humber", "Yorkshire and the Humber"
+    EAST_MIDLANDS = "east-midlands", "East Midlands"
+    WEST_MIDLANDS = "west-midlands", "West Midlands"
+    EAST = "east-of-england", "East of England"
+    LONDON = "london", "London"
+    SOUTH_EAST = "south-east", "South East"
+    SOUTH_WEST = "south-west", "South West"
+    WALES = "wales", "Wales"
+    SCOTLAND = "scotland", "Scotland"
+    NORTHERN_IRELAND = "northern-ireland", "Northern Ireland"
+
+    definitions = nonmember(
+        {
+            "north-east": "ONS region E12000001.",
+            "north-west": "ONS region E12000002.",
+            "yorkshire-and-the-humber": "ONS region E12000003.",
+            "east-midlands": "ONS region E12000004.",
+            "west-midlands": "ONS region E12000005.",
+            "east-of-england": "ONS region E12000006.",
+            "london": "ONS region E12000007: the 32 London boroughs and the City of London.",
+            "south-east": "ONS region E12000008.",
+            "south-west": "ONS region E12000009.",
+            "wales": "The whole of Wales (W92000004), treated as one region.",
+            "scotland": "The whole of Scotland (S92000003), treated as one region.",
+            "northern-ireland": "All of Northern Ireland (N92000002), treated as one region.",
+        }
+    )
+
+    @property
+    def nation(self) -> Nation:
+        if self.value in Nation.values:
+            return Nation(self.value)
+        return Nation.ENGLAND
+
+
+class CouncilType(Vocabulary):
+    COUNTY = "county", "County council"
+    DISTRICT = "district", "District council"
+    UNITARY = "unitary", "Unitary authority"
+    METROPOLITAN_BOROUGH = "metropolitan-borough", "Metropolitan borough"
+    LONDON_BOROUGH = "london-borough", "London borough"
+    WELSH_PRINCIPAL = "welsh-principal", "Welsh principal council"
+    SCOTTISH = "scottish", "Scottish council"
+    NI_DISTRICT = "ni-district", "Northern Ireland district council"
+    COMBINED_AUTHORITY = "combined-authority", "Combined authority"
+    ASSOCIATION = "association", "Association of councils"
+
+    definitions = nonmember(
+        {
+            "county": "Upper tier of two-tier England: social care, education, highways "
+            "(GSS prefix E10).",
+            "district": "Lower tier of two-tier England: housing, planning, waste collection "
+            "(GSS prefix E07).",
+            "unitary": "A single-tier English council providing all local services "
+            "(GSS prefix E06).",
+            "metropolitan-borough": "A single-tier council in one of England's six metropolitan "
+            "counties (GSS prefix E08).",
+            "london-borough": "One of the 32 London boroughs or the City of London "
+            "(GSS prefix E09).",
+            "welsh-principal": "One of Wales's 22 single-tier councils (GSS prefix W06).",
+            "scottish": "One of Scotland's 32 single-tier council areas (GSS prefix S12).",
+            "ni-district": "One of Northern Ireland's 11 district councils (GSS prefix N09).",
+            "combined-authority": "A body that councils set up together to take on devolved "
+            "powers, often with an elected mayor (GSS prefix E47).",
+            "association": "A body that represents councils, such as the Local Government "
+            "Association; it delivers no services itself.",
+        }
+    )
+
+    @classmethod
+    def from_gss_code(cls, code: str) -> "CouncilType":
+        """The council type that an ONS GSS code's prefix stands for."""
+        return GSS_PREFIX_TYPES[code[:3]]
+
+
+GSS_PREFIX_TYPES = {
+    "E06": CouncilType.UNITARY,
+    "E07": CouncilType.DISTRICT,
+    "E08": CouncilType.METROPOLITAN_BOROUGH,
+    "E09": CouncilType.LONDON_BOROUGH,
+    "E10": CouncilType.COUNTY,
+    "E47": CouncilType.COMBINED_AUTHORITY,
+    "W06": CouncilType.WELSH_PRINCIPAL,
+    "S12": CouncilType.SCOTTISH,
+    "N09": CouncilType.NI_DISTRICT,
+}
+
+
+class Sector(Vocabulary):
+    NHS = "nhs", "NHS"
+    POLICE = "police", "Police"
+    FIRE_AND_RESCUE = "fire-and-rescue", "Fire and rescue"
+    VOLUNTARY_COMMUNITY = "voluntary-community", "Voluntary and community"
+    PRIVATE = "private", "Private sector"
+    OTHER_COUNCIL = "other-council", "Another council"
+    UNIVERSITY = "university", "University"
+    HOUSING_ASSOCIATION = "housing-association", "Housing association"
+    EDUCATION = "education", "Schools and colleges"
+    SOCIAL_ENTERPRISE = "social-enterprise-mutual", "Social enterprise or mutual"
+    CENTRAL_GOVERNMENT = "central-government", "Central government"
+    RESIDENTS = "residents", "Residents"
+    FUNDER = "funder-philanthropy", "Funder or philanthropy"
+    REPRESENTATIVE_BODY = "representative-body", "Representative body"
+
+    definitions = nonmember(
+        {
+            "nhs": "NHS bodies: trusts, clinical commissioning groups, integrated care boards, "
+            "GP practices.",
+            "police": "Police forces and police and crime commissioners.",
+            "fire-and-rescue": "Fire and rescue services and authorities.",
+            "voluntary-community": "Charities, community groups, faith groups and other "
+            "voluntary organisations.",
+            "private": "Companies working for profit, including outsourcing contractors.",
+            "other-council": "A council body acting as a partner, such as a council-owned "
+            "company or a parish council.",
+            "university": "Universities and research institutes.",
+            "housing-association": "Registered social landlords.",
+            "education": "Schools, academies, colleges and their staff.",
+            "social-enterprise-mutual": "Social enterprises, public service mutuals, "
+            "charitable trusts spun out of councils.",
+            "central-government": "UK or devolved government departments and their agencies.",
+            "residents": "Residents taking part directly, not through an organisation.",
+            "funder-philanthropy": "Charitable foundations and other funders.",
+            "representative-body": "Bodies that speak for a sector or profession, such as "
+            "unions or trade associations.",
+        }
+    )
+
+
+class Governance(Vocabulary):
+    ALLIANCE = "alliance", "Alliance"
+    SHARED_SERVICE = "shared-service", "Shared service"
+    JOINT_COMMITTEE = "joint-committee", "Joint committee"
+    POOLED_BUDGET = "pooled-budget", "Pooled budget"
+    COMPANY = "company", "Company"
+    TRUST_OR_MUTUAL = "trust-or-mutual", "Trust or mutual"
+    OUTSOURCING_CONTRACT = "outsourcing-contract", "Outsourcing contract"
+    COMBINED_AUTHORITY = "combined-authority", "Combined authority"
+    PROGRAMME = "programme", "Programme"
+    CAMPAIGN = "campaign", "Campaign"
+    MERGER = "merger", "Merger"
+    INFORMAL_NETWORK = "informal-network", "Informal network"
+
+    definitions = nonmember(
+        {
+            "alliance": "Partners agree shared outcomes and ways of working without forming "
+            "a new body, often under an alliance agreement.",
+            "shared-service": "One team or management structure serves several organisations.",
+            "joint-committee": "A formal committee of several councils (and partners) with "
+            "delegated decisions.",
+            "pooled-budget": "Partners put money into one budget, for example under section 75 "
+            "of the NHS Act 2006.",
+            "company": "A company owned by one or more councils.",
+            "trust-or-mutual": "A service moved out of the council into an independent trust, "
+            "charity or staff mutual.",
+            "outsourcing-contract": "A private or voluntary provider runs services under "
+            "contract.",
+            "combined-authority": "A statutory body formed by neighbouring councils.",
+            "programme": "A time-limited programme of joint work led by one partner.",
+            "campaign": "Councils and allies campaigning or litigating together.",
+            "merger": "Councils abolished and replaced by a new council.",
+            "informal-network": "A loose network of organisations without formal governance.",
+        }
+    )
+
+
+class Council(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, unique=True)
+    gss_code = models.CharField(
+        "GSS code",
+        max_length=9,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="The ONS Government Statistical Service code, e.g. E08000010.",
+    )
+    council_type = models.CharField(max_length=24, choices=CouncilType.choices, db_index=True)
+    nation = models.CharField(max_length=20, choices=Nation.choices, db_index=True)
+    region = models.CharField(max_length=30, choices=Region.choices, blank=True, db_index=True)
+    website = models.URLField(blank=True)
+    ended_year = models.PositiveSmallIntegerField(
+        "year abolished",
+        null=True,
+        blank=True,
+        help_text="Former councils only: the year the council ceased to exist.",
+    )
+    successors = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        related_name="predecessors",
+        blank=True,
+        help_text="The councils that took over from a former council.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(gss_code__isnull=True) | Q(Exact(Length("gss_code"), 9)),
+                name="council_gss_code_nine_characters",
+            ),
+            year_in_range("ended_year"),
+            value_in("council_type", CouncilType),
+            value_in("nation", Nation),
+            value_in("region", Region, blank=True),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (former)" if self.is_former else self.name
+
+    @property
+    def is_former(self) -> bool:
+        return self.ended_year is not None
+
+
+class Organisation(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    sector = models.CharField(max_length=30, choices=Sector.choices, db_index=True)
+    website = models.URLField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [value_in("sector", Sector)]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Partnership(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    governance = models.CharField(max_length=30, choices=Governance.choices)
+    lead_council = models.ForeignKey(
+        Council,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="led_partnerships",
+    )
+    member_councils = models.ManyToManyField(Council, related_name="partnerships", blank=True)
+    organisations = models.ManyToManyField(
+        Organisation, through="Membership", related_name="partnerships", blank=True
+    )
+    start_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    end_year = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            year_in_range("start_year"),
+            year_in_range("end_year"),
+            value_in("governance", Governance),
+            models.CheckConstraint(
+                condition=Q(start_year__isnull=True)
+                | Q(end_year__isnull=True)
+                | Q(end_year__gte=F("start_year")),
+                name="partnership_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A partner organisation's place in a partnership, and what it does there."""
+
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["partnership", "organisation__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "organisation"], name="one_membership_per_organisation"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} in {self.partnership}"

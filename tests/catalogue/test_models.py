@@ -1,0 +1,111 @@
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from catalogue.models import CaseStudy, ResponseType, Status
+from tests.factories import make_case_study, make_outcome, make_source
+
+
+def violates_constraint(action) -> bool:
+    try:
+        with transaction.atomic():
+            action()
+    except IntegrityError:
+        return True
+    return False
+
+
+@pytest.mark.django_db
+def test_case_study_slug_is_unique():
+    case_study = make_case_study()
+    assert violates_constraint(
+        lambda: CaseStudy.objects.create(
+            title="Another", slug=case_study.slug, summary="-", response=ResponseType.EXIT
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_a_published_case_study_always_has_a_publication_date():
+    case_study = make_case_study(status=Status.DRAFT)
+    assert case_study.published_at is None
+
+    assert violates_constraint(
+        lambda: CaseStudy.objects.filter(pk=case_study.pk).update(status=Status.PUBLISHED)
+    )
+
+    case_study.status = Status.PUBLISHED
+    case_study.save()
+    assert case_study.published_at is not None
+
+
+@pytest.mark.django_db
+def test_response_type_must_be_one_of_the_four():
+    assert violates_constraint(lambda: make_case_study(response="surrender"))
+
+
+@pytest.mark.django_db
+def test_secondary_response_must_differ_from_the_primary():
+    assert violates_constraint(
+        lambda: make_case_study(response=ResponseType.EXIT, secondary_response=ResponseType.EXIT)
+    )
+    make_case_study(response=ResponseType.EXIT, secondary_response=ResponseType.COLLABORATE)
+
+
+@pytest.mark.django_db
+def test_start_year_is_in_range():
+    assert violates_constraint(lambda: make_case_study(start_year=3015))
+
+
+@pytest.mark.django_db
+def test_status_comes_from_the_workflow():
+    assert violates_constraint(lambda: make_case_study(status="secret"))
+
+
+@pytest.mark.django_db
+def test_an_outcome_unit_needs_a_figure():
+    case_study = make_case_study()
+    assert violates_constraint(lambda: make_outcome(case_study=case_study, unit="£m"))
+    assert violates_constraint(lambda: make_outcome(case_study=case_study, kind="miracle"))
+    assert violates_constraint(lambda: make_outcome(case_study=case_study, evidence="rumour"))
+
+
+@pytest.mark.django_db
+def test_a_case_study_cites_a_url_once():
+    case_study = make_case_study()
+    make_source(case_study=case_study, url="https://example.org/a")
+    make_source(case_study=case_study, url="")
+    make_source(case_study=case_study, url="")
+    assert violates_constraint(
+        lambda: make_source(case_study=case_study, url="https://example.org/a")
+    )
+
+
+@pytest.mark.django_db
+def test_publishing_keeps_the_first_publication_date():
+    case_study = make_case_study(status=Status.DRAFT)
+    case_study.publish()
+    first = case_study.published_at
+    case_study.unpublish()
+    case_study.publish()
+
+    case_study.refresh_from_db()
+    assert case_study.status == Status.PUBLISHED
+    assert case_study.published_at == first
+
+
+@pytest.mark.parametrize(
+    ("figure", "unit", "text"),
+    [
+        (Decimal("7.5"), "£m", "£7.5m"),
+        (Decimal("10.00"), "£m", "£10m"),
+        (Decimal("45"), "%", "45%"),
+        (Decimal("4000"), "people", "4,000 people"),
+        (Decimal("0.25"), "", "0.25"),
+    ],
+)
+def test_outcome_figures_read_naturally(figure, unit, text):
+    from catalogue.models import Outcome
+
+    assert Outcome(figure=figure, unit=unit).figure_text == text

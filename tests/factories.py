@@ -1,0 +1,169 @@
+"""Small keyword-only factories: unique values come from a counter, never from randomness."""
+
+from itertools import count
+
+from django.contrib.auth.models import User
+
+from catalogue.models import (
+    CaseStudy,
+    Confidence,
+    EvidenceStrength,
+    Outcome,
+    OutcomeKind,
+    ResponseType,
+    ServiceArea,
+    Source,
+    Status,
+)
+from partnerships.models import (
+    Council,
+    CouncilType,
+    Governance,
+    Membership,
+    Nation,
+    Organisation,
+    Partnership,
+    Region,
+    Sector,
+)
+
+_numbers = count(1)
+
+
+def _next() -> int:
+    return next(_numbers)
+
+
+def make_council(
+    *,
+    name: str | None = None,
+    gss_code: str | None = None,
+    council_type: str = CouncilType.UNITARY,
+    nation: str = Nation.ENGLAND,
+    region: str = Region.NORTH_WEST,
+    ended_year: int | None = None,
+) -> Council:
+    n = _next()
+    name = name or f"Council {n}"
+    return Council.objects.create(
+        name=name,
+        slug=f"council-{n}",
+        gss_code=gss_code,
+        council_type=council_type,
+        nation=nation,
+        region=region,
+        ended_year=ended_year,
+    )
+
+
+def make_organisation(*, name: str | None = None, sector: str = Sector.NHS) -> Organisation:
+    n = _next()
+    return Organisation.objects.create(
+        name=name or f"Organisation {n}", slug=f"organisation-{n}", sector=sector
+    )
+
+
+def make_partnership(
+    *,
+    name: str | None = None,
+    governance: str = Governance.ALLIANCE,
+    lead_council: Council | None = None,
+    partners: dict[Organisation, str] | None = None,
+    start_year: int | None = None,
+    end_year: int | None = None,
+) -> Partnership:
+    n = _next()
+    partnership = Partnership.objects.create(
+        name=name or f"Partnership {n}",
+        slug=f"partnership-{n}",
+        governance=governance,
+        lead_council=lead_council,
+        start_year=start_year,
+        end_year=end_year,
+    )
+    for organisation, role in (partners or {}).items():
+        Membership.objects.create(partnership=partnership, organisation=organisation, role=role)
+    return partnership
+
+
+def make_service_area(*, name: str | None = None, slug: str | None = None) -> ServiceArea:
+    n = _next()
+    return ServiceArea.objects.create(
+        name=name or f"Service area {n}", slug=slug or f"service-area-{n}"
+    )
+
+
+def make_case_study(
+    *,
+    title: str | None = None,
+    summary: str = "A council and its partners tried something new.",
+    body: str = "",
+    response: str = ResponseType.COLLABORATE,
+    secondary_response: str = "",
+    status: str = Status.PUBLISHED,
+    start_year: int | None = 2015,
+    councils: list[Council] | None = None,
+    service_areas: list[ServiceArea] | None = None,
+    partnership: Partnership | None = None,
+) -> CaseStudy:
+    n = _next()
+    case_study = CaseStudy.objects.create(
+        title=title or f"Case study {n}",
+        slug=f"case-study-{n}",
+        summary=summary,
+        body=body,
+        response=response,
+        secondary_response=secondary_response,
+        status=status,
+        start_year=start_year,
+        partnership=partnership,
+    )
+    case_study.councils.set(councils if councils is not None else [make_council()])
+    case_study.service_areas.set(
+        service_areas if service_areas is not None else [make_service_area()]
+    )
+    return case_study
+
+
+def make_outcome(
+    *,
+    case_study: CaseStudy,
+    description: str = "Fewer people needed residential care.",
+    kind: str = OutcomeKind.ACHIEVED,
+    figure: float | None = None,
+    unit: str = "",
+    evidence: str = EvidenceStrength.REPORTED,
+    confidence: str = Confidence.HIGH,
+) -> Outcome:
+    return Outcome.objects.create(
+        case_study=case_study,
+        description=description,
+        kind=kind,
+        figure=figure,
+        unit=unit,
+        evidence=evidence,
+        confidence=confidence,
+    )
+
+
+def make_source(
+    *, case_study: CaseStudy, title: str | None = None, url: str | None = None
+) -> Source:
+    n = _next()
+    return Source.objects.create(
+        case_study=case_study,
+        title=title or f"Report {n}",
+        publisher="Local Government Association",
+        year=2018,
+        url=url if url is not None else f"https://example.org/report-{n}",
+    )
+
+
+def make_staff_user(*, superuser: bool = True) -> User:
+    n = _next()
+    return User.objects.create_user(
+        username=f"editor{n}",
+        password="a-long-test-password-1",
+        is_staff=True,
+        is_superuser=superuser,
+    )
