@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from . import search
 from .models import CaseStudy, Outcome, ServiceArea, Source, Status
 
 
@@ -52,6 +53,11 @@ class CaseStudyAdmin(admin.ModelAdmin):
     ]
     inlines = [OutcomeInline, SourceInline]
     actions = ["publish_selected", "unpublish_selected"]
+
+    def changeform_view(self, request: HttpRequest, *args, **kwargs):
+        # One search-index rebuild per save, not one per inline row.
+        with search.indexing_deferred():
+            return super().changeform_view(request, *args, **kwargs)
 
     @admin.action(description="Publish selected case studies")
     def publish_selected(self, request: HttpRequest, queryset: QuerySet) -> None:

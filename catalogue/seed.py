@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from partnerships.models import Council, Governance, Membership, Organisation, Partnership, Sector
 from partnerships.register import load_council_register
 
+from . import search
 from .models import (
     CaseStudy,
     Confidence,
@@ -56,7 +57,7 @@ def load_seed(*, directory: Path = SEED_DIRECTORY, update: bool = False) -> Seed
     case_study_rows = read_case_studies(directory / "case_studies")
     service_area_rows = yaml.safe_load((directory / "service_areas.yaml").read_text())
     report = SeedReport()
-    with transaction.atomic():
+    with transaction.atomic(), search.indexing_deferred():
         register = load_council_register(directory=directory / "councils")
         report.councils_created = register.created
         for row in service_area_rows:

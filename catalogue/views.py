@@ -1,10 +1,13 @@
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 
 from partnerships.models import Council, Membership, Organisation, Partnership
 
+from . import search
+from .filters import FACETS, SORT_CHOICES, CaseStudyFilter, describe
 from .models import CaseStudy, ResponseType, ServiceArea
 
 PAGE_SIZE = 20
@@ -25,10 +28,96 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def case_study_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(CaseStudy.objects.published().for_listing(), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    filterset = CaseStudyFilter(request.GET, queryset=CaseStudy.objects.published())
+    results = filterset.sorted(filterset.filter_queryset(filterset.queryset))
+    problems = [str(error) for errors in filterset.form.errors.values() for error in errors]
+    page, page_problem = paginate(results.for_listing(), request.GET.get("page"))
+    if page_problem:
+        problems.append(page_problem)
+    extracts = search.snippets([cs.pk for cs in page], filterset.text) if filterset.text else {}
+    for case_study in page:
+        case_study.extract = extracts.get(case_study.pk)
+    count = page.paginator.count
+    return render(
+        request,
+        "catalogue/case_study_list.html",
+        {
+            "filterset": filterset,
+            "page": page,
+            "count": count,
+            "description": describe(filterset, count),
+            "facets": facets(filterset),
+            "active_filters": active_filters(filterset, request.GET),
+            "problems": problems,
+            "sort_choices": [c for c in SORT_CHOICES if c[0] != "relevance" or filterset.text],
+            "sort_order": filterset.sort_order,
+        },
+        status=400 if filterset.form.errors else 200,
     )
-    return render(request, "catalogue/case_study_list.html", {"page": page})
+
+
+def paginate(queryset, number: str | None) -> tuple[Page, str]:
+    """The page asked for, or the nearest real one with a message saying why."""
+    paginator = Paginator(queryset, PAGE_SIZE)
+    if number in (None, ""):
+        return paginator.page(1), ""
+    try:
+        return paginator.page(number), ""
+    except PageNotAnInteger:
+        return paginator.page(1), f"“{number[:20]}” is not a page number, so page 1 is shown."
+    except EmptyPage:
+        last = paginator.num_pages
+        if paginator.count == 0:
+            return paginator.page(1), ""
+        return paginator.page(last), (
+            f"There {'is' if last == 1 else 'are'} only {last} page{pluralize(last)} of "
+            f"results, so the last one is shown."
+        )
+
+
+def facets(filterset: CaseStudyFilter) -> list[dict]:
+    """Every facet's options with their counts and whether they are ticked."""
+    selected = filterset.valid_data
+    result = []
+    for name in FACETS:
+        field = filterset.form.fields[name]
+        counts = filterset.facet_counts(name)
+        chosen = set(selected.get(name) or [])
+        options = [
+            {
+                "value": value,
+                "label": label,
+                "count": counts.get(value, 0),
+                "checked": value in chosen,
+            }
+            for value, label in field.choices
+        ]
+        result.append(
+            {"name": name, "legend": field.label, "options": options, "selected": len(chosen)}
+        )
+    return result
+
+
+def active_filters(filterset: CaseStudyFilter, query: QueryDict) -> list[dict]:
+    """Each applied filter value in words, with a link that removes just that value."""
+    data = filterset.valid_data
+    chips = []
+    for name, field in filterset.form.fields.items():
+        if name in {"sort"} or data.get(name) in (None, "", []):
+            continue
+        values = data[name] if isinstance(data[name], list) else [query.get(name)]
+        labels = dict(getattr(field, "choices", []))
+        for value in values:
+            remaining = query.copy()
+            remaining.setlist(name, [v for v in query.getlist(name) if v != str(value)])
+            remaining.pop("page", None)
+            chips.append(
+                {
+                    "label": f"{field.label}: {labels.get(value, value)}",
+                    "remove_url": "?" + remaining.urlencode(),
+                }
+            )
+    return chips
 
 
 def case_study_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -47,7 +136,14 @@ def case_study_detail(request: HttpRequest, slug: str) -> HttpResponse:
         ),
         slug=slug,
     )
-    return render(request, "catalogue/case_study_detail.html", {"case_study": case_study})
+    return render(
+        request,
+        "catalogue/case_study_detail.html",
+        {
+            "case_study": case_study,
+            "related": CaseStudy.objects.published().related_to(case_study),
+        },
+    )
 
 
 def case_study_permalink(request: HttpRequest, pk: int) -> HttpResponse:

@@ -37,6 +37,7 @@ def _next() -> int:
 def make_council(
     *,
     name: str | None = None,
+    slug: str | None = None,
     gss_code: str | None = None,
     council_type: str = CouncilType.UNITARY,
     nation: str = Nation.ENGLAND,
@@ -47,7 +48,7 @@ def make_council(
     name = name or f"Council {n}"
     return Council.objects.create(
         name=name,
-        slug=f"council-{n}",
+        slug=slug or f"council-{n}",
         gss_code=gss_code,
         council_type=council_type,
         nation=nation,

@@ -1,0 +1,237 @@
+"""Full-text search over case studies, on PostgreSQL and on SQLite.
+
+Both index the same weighted text (see `search_document`): the title weighs most, then the
+summary and the names of the councils and partners, then the body, then outcomes.
+
+- PostgreSQL: a stored, GIN-indexed `tsvector` (`CaseStudy.search_vector`) queried with
+  `websearch_to_tsquery`, ranked with `ts_rank`, snippets from `ts_headline`.
+- SQLite: an FTS5 table (`catalogue_casestudy_fts`, Porter stemming) queried with the same
+  websearch syntax translated to FTS5, ranked with weighted `bm25`, snippets from `snippet()`.
+
+The index is refreshed whenever a case study or anything shown in its text changes (see
+signals.py); bulk loaders call `index_case_studies` themselves.
+"""
+
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import F, FloatField, QuerySet, Value
+from django.db.models.expressions import RawSQL
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+MAX_QUERY_LENGTH = 200
+FTS_TABLE = "catalogue_casestudy_fts"
+# Weights for (title, summary and names, body, outcomes), for bm25 and for setweight.
+FTS_COLUMNS = ["title", "people", "body", "outcomes"]
+BM25_WEIGHTS = "10.0, 4.0, 2.0, 1.0"
+PG_WEIGHTS = ["A", "B", "C", "D"]
+# PostgreSQL's English stop words (tsearch_data/english.stop): neither engine requires them.
+_STOP_WORD_TEXT = (
+    "i me my myself we our ours ourselves you your yours yourself yourselves he him his "
+    "himself she her hers herself it its itself they them their theirs themselves what "
+    "which who whom this that these those am is are was were be been being have has had "
+    "having do does did doing a an the and but if or because as until while of at by for "
+    "with about against between into through during before after above below to from up "
+    "down in out on off over under again further then once here there when where why how "
+    "all any both each few more most other some such no nor not only own same so than "
+    "too very s t can will just don should now"
+)
+STOP_WORDS = frozenset(_STOP_WORD_TEXT.split())
+# Private-use characters mark highlights until the snippet is escaped.
+MARK_START, MARK_END = "\ue000", "\ue001"
+
+
+def is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def search_document(case_study) -> list[str]:
+    """The four weighted texts of one case study, in FTS_COLUMNS order."""
+    councils = " ".join(council.name for council in case_study.councils.all())
+    partners = ""
+    if case_study.partnership_id:
+        partnership = case_study.partnership
+        partners = " ".join([partnership.name, *(o.name for o in partnership.organisations.all())])
+    areas = " ".join(area.name for area in case_study.service_areas.all())
+    outcomes = " ".join(outcome.description for outcome in case_study.outcomes.all())
+    return [
+        case_study.title,
+        f"{case_study.summary} {councils} {partners} {areas}",
+        case_study.body,
+        outcomes,
+    ]
+
+
+_pending: ContextVar[set[int] | None] = ContextVar("pending_search_index", default=None)
+
+
+@contextmanager
+def indexing_deferred() -> Iterator[None]:
+    """Collect index updates made inside the block and apply them once at the end.
+
+    For bulk work (seed loading, imports, an admin save with inlines) that would otherwise
+    rebuild the same entries many times over.
+    """
+    if _pending.get() is not None:  # already inside a deferred block
+        yield
+        return
+    token = _pending.set(set())
+    try:
+        yield
+        ids = _pending.get()
+    finally:
+        _pending.reset(token)
+    index_case_studies(ids)
+
+
+def index_case_studies(ids: Iterable[int]) -> None:
+    """Rebuild the search index entries of these case studies (or later, if deferred)."""
+    from .models import CaseStudy
+
+    ids = list(ids)
+    if not ids:
+        return
+    pending = _pending.get()
+    if pending is not None:
+        pending.update(ids)
+        return
+    case_studies = CaseStudy.objects.filter(pk__in=ids).prefetch_related(
+        "councils", "service_areas", "outcomes", "partnership__organisations"
+    )
+    if is_postgresql():
+        for case_study in case_studies:
+            vector = None
+            for text, weight in zip(search_document(case_study), PG_WEIGHTS, strict=True):
+                part = SearchVector(Value(text), weight=weight, config="english")
+                vector = part if vector is None else vector + part
+            CaseStudy.objects.filter(pk=case_study.pk).update(search_vector=vector)
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"DELETE FROM {FTS_TABLE} WHERE rowid = %s",  # noqa: S608 - constant table name
+            [(pk,) for pk in ids],
+        )
+        cursor.executemany(
+            f"INSERT INTO {FTS_TABLE} (rowid, {', '.join(FTS_COLUMNS)}) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s)",
+            [(cs.pk, *search_document(cs)) for cs in case_studies],
+        )
+
+
+def forget_case_studies(ids: Iterable[int]) -> None:
+    if is_postgresql():
+        return  # the vector is a column of the deleted row
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"DELETE FROM {FTS_TABLE} WHERE rowid = %s",  # noqa: S608 - constant table name
+            [(pk,) for pk in ids],
+        )
+
+
+def matching(queryset: QuerySet, text: str) -> QuerySet:
+    """Case studies matching `text` in websearch syntax; safe to nest in other queries."""
+    if is_postgresql():
+        return queryset.filter(search_vector=pg_query(text))
+    match = fts5_query(text)
+    if not match:
+        return queryset.none()
+    rowids = RawSQL(
+        f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s",  # noqa: S608
+        [match],
+    )
+    return queryset.filter(pk__in=rowids)
+
+
+def with_rank(queryset: QuerySet, text: str) -> QuerySet:
+    """Annotate `rank`, higher for better matches; for the outermost query only."""
+    if is_postgresql():
+        return queryset.annotate(rank=SearchRank(F("search_vector"), pg_query(text)))
+    # bm25() is lower for better matches: negate it so both engines sort rank descending.
+    rank = RawSQL(
+        f"SELECT -bm25({FTS_TABLE}, {BM25_WEIGHTS}) FROM {FTS_TABLE} "  # noqa: S608
+        f"WHERE {FTS_TABLE} MATCH %s AND rowid = catalogue_casestudy.id",
+        [fts5_query(text)],
+        output_field=FloatField(),
+    )
+    return queryset.annotate(rank=rank)
+
+
+def pg_query(text: str) -> SearchQuery:
+    return SearchQuery(text, search_type="websearch", config="english")
+
+
+def snippets(ids: list[int], text: str) -> dict[int, SafeString]:
+    """A highlighted extract for each case study that matches, as safe HTML."""
+    if not ids:
+        return {}
+    if is_postgresql():
+        sql = (
+            "SELECT id, ts_headline('english', summary || ' ' || body, "
+            "websearch_to_tsquery('english', %s), %s) FROM catalogue_casestudy WHERE id = ANY(%s)"
+        )
+        options = (
+            f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=35, MinWords=15, "
+            'MaxFragments=2, FragmentDelimiter=" … "'
+        )
+        params = [text, options, list(ids)]
+    else:
+        match = fts5_query(text)
+        if not match:
+            return {}
+        placeholders = ", ".join(["%s"] * len(ids))
+        sql = (
+            f"SELECT rowid, snippet({FTS_TABLE}, -1, %s, %s, ' … ', 30) "  # noqa: S608
+            f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid IN ({placeholders})"
+        )
+        params = [MARK_START, MARK_END, match, *ids]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {pk: highlight(extract) for pk, extract in cursor.fetchall()}
+
+
+def highlight(extract: str) -> SafeString:
+    """Escape an extract, then turn the engine's markers into <mark> elements."""
+    html = escape(extract).replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
+    return mark_safe(html)  # noqa: S308 - everything but our own <mark> tags is escaped
+
+
+_TOKEN = re.compile(r'(-?)"([^"]*)"|(-?)(\S+)')
+_WORD = re.compile(r"\w+")
+
+
+def fts5_query(text: str) -> str:
+    """Translate websearch syntax (words, "phrases", OR, -exclusions) into an FTS5 query.
+
+    Every word is quoted, so nothing the user types can be read as FTS5 syntax.
+    """
+    required: list[str] = []
+    excluded: list[str] = []
+    pending_or = False
+    for match in _TOKEN.finditer(text):
+        negated, phrase, negated_word, word = match.groups()
+        if word is not None and word.lower() == "or" and required:
+            pending_or = True
+            continue
+        words = [w.lower() for w in _WORD.findall(phrase if phrase is not None else word)]
+        words = [w for w in words if w not in STOP_WORDS]
+        if not words:
+            continue
+        term = '"' + " ".join(words) + '"'
+        if negated or negated_word:
+            excluded.append(term)
+        elif pending_or:
+            required[-1] = f"{required[-1]} OR {term}"
+        else:
+            required.append(term)
+        pending_or = False
+    if not required:
+        return ""
+    query = " AND ".join(f"({term})" for term in required)
+    for term in excluded:
+        query = f"{query} NOT {term}"
+    return query

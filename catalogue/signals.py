@@ -1,0 +1,77 @@
+"""Keep the full-text index in step with everything a case study's search text is made of."""
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
+
+from partnerships.models import Council, Membership, Organisation, Partnership
+
+from . import search
+from .models import CaseStudy, Outcome
+
+
+@receiver(post_save, sender=CaseStudy)
+def case_study_saved(sender, instance: CaseStudy, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        search.index_case_studies([instance.pk])
+
+
+@receiver(post_delete, sender=CaseStudy)
+def case_study_deleted(sender, instance: CaseStudy, **kwargs) -> None:
+    search.forget_case_studies([instance.pk])
+
+
+@receiver(m2m_changed, sender=CaseStudy.councils.through)
+@receiver(m2m_changed, sender=CaseStudy.service_areas.through)
+def case_study_links_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs):
+    if action not in {"post_add", "post_remove", "post_clear"}:
+        return
+    if not reverse:
+        search.index_case_studies([instance.pk])
+    elif action == "post_clear":
+        pass  # a council or service area lost all its case studies; it is being deleted
+    else:
+        search.index_case_studies(pk_set or [])
+
+
+@receiver(post_save, sender=Outcome)
+@receiver(post_delete, sender=Outcome)
+def outcome_changed(sender, instance: Outcome, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        search.index_case_studies([instance.case_study_id])
+
+
+@receiver(post_save, sender=Council)
+def council_renamed(sender, instance: Council, created: bool, raw: bool = False, **kwargs) -> None:
+    if not raw and not created:  # a new one is in no case study's text yet
+        search.index_case_studies(instance.case_studies.values_list("pk", flat=True))
+
+
+@receiver(post_save, sender=Organisation)
+def organisation_renamed(
+    sender, instance: Organisation, created: bool, raw: bool = False, **kwargs
+) -> None:
+    if not raw and not created:  # a new one is in no case study's text yet
+        search.index_case_studies(
+            CaseStudy.objects.filter(partnership__memberships__organisation=instance)
+            .values_list("pk", flat=True)
+            .distinct()
+        )
+
+
+@receiver(post_save, sender=Partnership)
+def partnership_saved(
+    sender, instance: Partnership, created: bool, raw: bool = False, **kwargs
+) -> None:
+    if not raw and not created:  # a new one is in no case study's text yet
+        search.index_case_studies(instance.case_studies.values_list("pk", flat=True))
+
+
+@receiver(post_save, sender=Membership)
+@receiver(post_delete, sender=Membership)
+def membership_changed(sender, instance: Membership, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        search.index_case_studies(
+            CaseStudy.objects.filter(partnership_id=instance.partnership_id).values_list(
+                "pk", flat=True
+            )
+        )

@@ -1,0 +1,320 @@
+"""The faceted catalogue at /case-studies/: the URL contract, facet counts, bad input."""
+
+import re
+
+import pytest
+
+from catalogue.models import EvidenceStrength, ResponseType, Status
+from partnerships.models import CouncilType, Nation, Region, Sector
+from tests.factories import (
+    make_case_study,
+    make_council,
+    make_organisation,
+    make_outcome,
+    make_partnership,
+    make_service_area,
+)
+
+CARD_LINK = re.compile(r'class="card__title"><a href="/case-studies/([\w-]+)/"')
+
+
+def result_slugs(response) -> list[str]:
+    return CARD_LINK.findall(response.content.decode())
+
+
+def result_count(response) -> int:
+    return int(re.search(r'data-result-count="(\d+)"', response.content.decode()).group(1))
+
+
+def option_count(response, facet: str, value: str) -> int:
+    for group in response.context["facets"]:
+        if group["name"] == facet:
+            return next(o["count"] for o in group["options"] if o["value"] == value)
+    raise AssertionError(f"no facet {facet}")
+
+
+@pytest.fixture
+def catalogue(db):
+    """A small catalogue where each filter has something to find and something to leave out."""
+    care = make_service_area(name="Adult social care", slug="adult-social-care")
+    libraries = make_service_area(name="Libraries", slug="libraries")
+    youth = make_service_area(name="Youth services", slug="youth-services")
+    wigan = make_council(
+        name="Wigan",
+        slug="wigan",
+        council_type=CouncilType.METROPOLITAN_BOROUGH,
+        region=Region.NORTH_WEST,
+    )
+    cardiff = make_council(
+        name="Cardiff",
+        council_type=CouncilType.WELSH_PRINCIPAL,
+        nation=Nation.WALES,
+        region=Region.WALES,
+    )
+    surrey = make_council(name="Surrey", council_type=CouncilType.COUNTY, region=Region.SOUTH_EAST)
+    nhs_partnership = make_partnership(partners={make_organisation(sector=Sector.NHS): "Care"})
+    police_partnership = make_partnership(
+        partners={make_organisation(sector=Sector.POLICE): "Safety"}
+    )
+    cases = {
+        "wigan-care": make_case_study(
+            title="Wigan care",
+            response=ResponseType.COLLABORATE,
+            service_areas=[care],
+            councils=[wigan],
+            partnership=nhs_partnership,
+            start_year=2011,
+        ),
+        "cardiff-libraries": make_case_study(
+            title="Cardiff libraries",
+            response=ResponseType.EXIT,
+            service_areas=[libraries],
+            councils=[cardiff],
+            start_year=2016,
+        ),
+        "surrey-youth": make_case_study(
+            title="Surrey youth",
+            response=ResponseType.EXIT,
+            service_areas=[youth, libraries],
+            councils=[surrey],
+            partnership=police_partnership,
+            start_year=2014,
+        ),
+        "surrey-care": make_case_study(
+            title="Surrey care",
+            response=ResponseType.ADAPT,
+            service_areas=[care],
+            councils=[surrey, wigan],
+            start_year=2018,
+        ),
+        "fight-back": make_case_study(
+            title="Fight back",
+            response=ResponseType.FIGHT,
+            service_areas=[care],
+            councils=[cardiff],
+            start_year=2010,
+        ),
+    }
+    make_outcome(case_study=cases["wigan-care"], evidence=EvidenceStrength.MONITORED)
+    make_outcome(case_study=cases["wigan-care"], evidence=EvidenceStrength.REPORTED)
+    make_outcome(
+        case_study=cases["surrey-youth"], evidence=EvidenceStrength.INDEPENDENTLY_EVALUATED
+    )
+    make_outcome(case_study=cases["cardiff-libraries"], evidence=EvidenceStrength.REPORTED)
+    make_case_study(
+        title="Draft care",
+        status=Status.DRAFT,
+        response=ResponseType.COLLABORATE,
+        service_areas=[care],
+        councils=[wigan],
+        partnership=nhs_partnership,
+    )
+    return {key: case_study.slug for key, case_study in cases.items()}
+
+
+def slugs_for(client, catalogue, query: str) -> set[str]:
+    response = client.get(f"/case-studies/?{query}")
+    assert response.status_code == 200, response.content.decode()[:500]
+    names = {slug: key for key, slug in catalogue.items()}
+    return {names[slug] for slug in result_slugs(response)}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", {"wigan-care", "cardiff-libraries", "surrey-youth", "surrey-care", "fight-back"}),
+        ("response=exit", {"cardiff-libraries", "surrey-youth"}),
+        ("service=libraries", {"cardiff-libraries", "surrey-youth"}),
+        ("council_type=county", {"surrey-youth", "surrey-care"}),
+        ("nation=wales", {"cardiff-libraries", "fight-back"}),
+        ("region=north-west", {"wigan-care", "surrey-care"}),
+        ("sector=police", {"surrey-youth"}),
+        ("council=wigan", {"wigan-care", "surrey-care"}),
+        ("evidence=monitored", {"wigan-care"}),
+        ("evidence=reported", {"cardiff-libraries"}),
+        ("evidence=independently-evaluated", {"surrey-youth"}),
+        ("year_from=2014", {"cardiff-libraries", "surrey-youth", "surrey-care"}),
+        ("year_to=2011", {"wigan-care", "fight-back"}),
+        ("q=cardiff", {"cardiff-libraries", "fight-back"}),
+    ],
+)
+@pytest.mark.django_db
+def test_each_parameter_alone(client, catalogue, query, expected):
+    assert slugs_for(client, catalogue, query) == expected
+
+
+@pytest.mark.django_db
+def test_values_within_a_facet_are_ored(client, catalogue):
+    assert slugs_for(client, catalogue, "response=exit&response=fight") == {
+        "cardiff-libraries",
+        "surrey-youth",
+        "fight-back",
+    }
+    assert slugs_for(client, catalogue, "service=youth-services&service=adult-social-care") == {
+        "wigan-care",
+        "surrey-youth",
+        "surrey-care",
+        "fight-back",
+    }
+
+
+@pytest.mark.django_db
+def test_facets_are_anded(client, catalogue):
+    assert slugs_for(client, catalogue, "service=adult-social-care&nation=wales") == {"fight-back"}
+    assert slugs_for(
+        client, catalogue, "response=exit&response=adapt&council_type=county&year_to=2015"
+    ) == {"surrey-youth"}
+
+
+@pytest.mark.django_db
+def test_facet_counts_leave_out_their_own_selection(client, catalogue):
+    response = client.get("/case-studies/?response=exit&service=libraries")
+
+    assert result_count(response) == 2
+    # Response counts apply the service filter but not the response selection.
+    assert option_count(response, "response", "exit") == 2
+    assert option_count(response, "response", "collaborate") == 0
+    # Service counts apply the response selection but not the service selection.
+    assert option_count(response, "service", "youth-services") == 1
+    assert option_count(response, "service", "adult-social-care") == 0
+    page = response.content.decode()
+    assert 'class="option option--empty"' in page  # zero options stay visible, marked
+
+
+@pytest.mark.django_db
+def test_summary_states_the_count_and_filters_in_words(client, catalogue):
+    response = client.get("/case-studies/?response=exit&service=libraries&council_type=county")
+
+    assert result_count(response) == 1
+    assert "1 exit case study about libraries in county councils" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_each_active_filter_can_be_removed_on_its_own(client, catalogue):
+    response = client.get("/case-studies/?response=exit&response=fight&service=libraries")
+    chips = {chip["label"]: chip["remove_url"] for chip in response.context["active_filters"]}
+
+    assert set(chips) == {
+        "Response type: Exit",
+        "Response type: Fight",
+        "Service area: Libraries",
+    }
+    assert slugs_for(client, catalogue, chips["Response type: Exit"][1:]) == set()
+    assert slugs_for(client, catalogue, chips["Service area: Libraries"][1:]) == {
+        "cardiff-libraries",
+        "surrey-youth",
+        "fight-back",
+    }
+    assert 'href="/case-studies/">Clear all filters' in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("sort", "first"),
+    [("title", "cardiff-libraries"), ("start-year", "fight-back"), ("-start-year", "surrey-care")],
+)
+def test_sort_orders(client, catalogue, sort, first):
+    response = client.get(f"/case-studies/?sort={sort}")
+    assert result_slugs(response)[0] == catalogue[first]
+
+
+@pytest.mark.django_db
+def test_drafts_never_appear_in_results_counts_or_related(client, catalogue):
+    response = client.get("/case-studies/?response=collaborate")
+
+    assert result_count(response) == 1
+    assert option_count(response, "response", "collaborate") == 1
+    assert option_count(response, "sector", "nhs") == 1
+    assert "Draft care" not in response.content.decode()
+    detail = client.get(f"/case-studies/{catalogue['wigan-care']}/").content.decode()
+    assert "Draft care" not in detail
+
+
+@pytest.mark.django_db
+def test_related_case_studies_say_why(client, catalogue):
+    page = client.get(f"/case-studies/{catalogue['surrey-care']}/").content.decode()
+
+    related = page[page.index('id="related"') :]
+    assert "Wigan care" in related
+    assert "also in adult social care; also involves Wigan" in related
+
+
+BAD_INPUTS = [
+    ("response=surrender", "“surrender” is not a response type we know"),
+    ("service=astrology", "“astrology” is not a service area we know"),
+    ("year_from=last+year", "“Started from” needs a year such as 2014"),
+    ("year_to=99999", "“Started by” needs a year up to 2100"),
+    ("year_from=2018&year_to=2010", "The years run backwards (2018 is after 2010)"),
+    ("q=" + "x" * 10_240, "The search text is too long"),
+    ("sort=random", "“random” is not a sort order we know"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("query", "message"), BAD_INPUTS)
+def test_bad_input_gets_a_clear_message_not_an_error(client, catalogue, query, message):
+    response = client.get(f"/case-studies/?{query}")
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert message in page
+    # What was wrong is left out; everything else still works.
+    assert result_count(response) == 5
+
+
+@pytest.mark.django_db
+def test_bad_input_leaves_the_good_filters_applied(client, catalogue):
+    response = client.get("/case-studies/?response=exit&service=astrology")
+    assert response.status_code == 400
+    assert result_count(response) == 2
+
+
+@pytest.mark.django_db
+def test_a_page_past_the_end_shows_the_last_page_and_says_so(client, db):
+    for _ in range(23):
+        make_case_study()
+
+    response = client.get("/case-studies/?page=7")
+
+    assert response.status_code == 200
+    assert "There are only 2 pages of results, so the last one is shown." in (
+        response.content.decode()
+    )
+    assert len(result_slugs(response)) == 3
+    assert "is not a page number" in client.get("/case-studies/?page=two").content.decode()
+
+
+@pytest.mark.django_db
+def test_pagination_and_sorting_keep_every_filter(client, db):
+    area = make_service_area(slug="housing")
+    for _ in range(25):
+        make_case_study(response=ResponseType.ADAPT, service_areas=[area])
+    make_case_study(response=ResponseType.FIGHT, service_areas=[area])
+
+    page = client.get("/case-studies/?response=adapt&service=housing&sort=title").content.decode()
+
+    assert 'href="?response=adapt&amp;service=housing&amp;sort=title&amp;page=2"' in page
+    second = client.get("/case-studies/?response=adapt&service=housing&sort=title&page=2")
+    assert len(result_slugs(second)) == 5
+
+
+@pytest.mark.django_db
+def test_list_page_query_count_is_fixed(client, django_assert_max_num_queries):
+    def add_cases(n: int) -> None:
+        area = make_service_area()
+        for _ in range(n):
+            case_study = make_case_study(
+                service_areas=[area], councils=[make_council(), make_council()]
+            )
+            make_outcome(case_study=case_study)
+
+    add_cases(3)
+    queries = {}
+    for query in ["", "?response=collaborate&sector=nhs&q=council&evidence=reported&page=1"]:
+        with django_assert_max_num_queries(16) as captured:
+            client.get(f"/case-studies/{query}")
+        queries[query] = len(captured)
+    add_cases(30)
+    for query, count in queries.items():
+        with django_assert_max_num_queries(count):
+            client.get(f"/case-studies/{query}")

@@ -1,0 +1,102 @@
+"""Property: each option's count is exactly what ticking that option alone in its facet gives."""
+
+import random
+
+import pytest
+from django.http import QueryDict
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from catalogue.filters import FACETS, CaseStudyFilter
+from catalogue.models import CaseStudy, EvidenceStrength, ResponseType, Status
+from partnerships.models import CouncilType, Nation, Region, Sector
+from tests.factories import (
+    make_case_study,
+    make_council,
+    make_organisation,
+    make_outcome,
+    make_partnership,
+    make_service_area,
+)
+
+PLACES = [
+    (CouncilType.UNITARY, Nation.ENGLAND, Region.SOUTH_WEST),
+    (CouncilType.COUNTY, Nation.ENGLAND, Region.EAST),
+    (CouncilType.DISTRICT, Nation.ENGLAND, Region.EAST),
+    (CouncilType.METROPOLITAN_BOROUGH, Nation.ENGLAND, Region.NORTH_WEST),
+    (CouncilType.LONDON_BOROUGH, Nation.ENGLAND, Region.LONDON),
+    (CouncilType.WELSH_PRINCIPAL, Nation.WALES, Region.WALES),
+    (CouncilType.SCOTTISH, Nation.SCOTLAND, Region.SCOTLAND),
+]
+
+
+@pytest.fixture
+def generated_catalogue(db):
+    """40 case studies with random but reproducible attributes, drafts among them."""
+    rng = random.Random(20261128)
+    areas = [make_service_area() for _ in range(5)]
+    councils = [
+        make_council(council_type=t, nation=n, region=r) for t, n, r in PLACES + PLACES[:3]
+    ]
+    partnerships = [
+        make_partnership(
+            partners={
+                make_organisation(sector=sector): "partner"
+                for sector in rng.choices(Sector.values[:4], k=rng.randint(1, 4))
+            }
+        )
+        for _ in range(5)
+    ]
+    for _ in range(40):
+        case_study = make_case_study(
+            response=rng.choice(ResponseType.values),
+            status=Status.PUBLISHED if rng.random() < 0.85 else Status.DRAFT,
+            service_areas=rng.sample(areas, rng.randint(1, 3)),
+            councils=rng.sample(councils, rng.randint(1, 3)),
+            partnership=rng.choice([None, *partnerships]),
+            start_year=rng.randint(2008, 2022),
+        )
+        for _ in range(rng.randint(0, 3)):
+            make_outcome(case_study=case_study, evidence=rng.choice(EvidenceStrength.values))
+
+
+def options_of(name: str) -> list[str]:
+    return [value for value, _ in CaseStudyFilter(QueryDict()).form.fields[name].choices]
+
+
+def selections():
+    """A random selection: for a few facets, a few of their options, plus maybe a year range."""
+
+    @st.composite
+    def build(draw):
+        query = QueryDict(mutable=True)
+        for name in draw(st.lists(st.sampled_from(FACETS), max_size=3, unique=True)):
+            values = options_of(name)
+            query.setlist(name, draw(st.lists(st.sampled_from(values), min_size=1, max_size=3)))
+        if draw(st.booleans()):
+            query["year_from"] = str(draw(st.integers(2008, 2016)))
+        return query
+
+    return build()
+
+
+def result_count(query: QueryDict) -> int:
+    filterset = CaseStudyFilter(query, queryset=CaseStudy.objects.published())
+    assert filterset.form.is_valid(), filterset.form.errors
+    return filterset.filter_queryset(filterset.queryset).count()
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(query=selections())
+def test_facet_counts_equal_the_results_of_ticking_each_option(generated_catalogue, query):
+    filterset = CaseStudyFilter(query, queryset=CaseStudy.objects.published())
+    for name in FACETS:
+        counts = filterset.facet_counts(name)
+        for value in options_of(name):
+            ticked = query.copy()
+            ticked.setlist(name, [value])
+            assert counts.get(value, 0) == result_count(ticked), (name, value, query)

@@ -1,0 +1,146 @@
+"""Full-text search: the same answers on SQLite (FTS5) and PostgreSQL (tsvector)."""
+
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from catalogue.models import CaseStudy
+from catalogue.search import fts5_query, search_document
+from tests.factories import (
+    make_case_study,
+    make_council,
+    make_organisation,
+    make_outcome,
+    make_partnership,
+)
+
+CARD_LINK = re.compile(r'class="card__title"><a href="/case-studies/([\w-]+)/"')
+
+
+def found(client, query: str) -> list[str]:
+    response = client.get("/case-studies/", {"q": query})
+    assert response.status_code == 200
+    return CARD_LINK.findall(response.content.decode())
+
+
+@pytest.mark.django_db
+def test_a_title_match_ranks_above_a_body_match(client):
+    in_body = make_case_study(title="Shared services", body="The plan involved the libraries.")
+    in_title = make_case_study(title="Community libraries", body="Volunteers run them.")
+
+    assert found(client, "libraries") == [in_title.slug, in_body.slug]
+
+
+@pytest.mark.django_db
+def test_search_covers_councils_partners_and_outcomes(client):
+    partnership = make_partnership(partners={make_organisation(name="Zephyr Health Trust"): ""})
+    by_council = make_case_study(councils=[make_council(name="Quillshire")])
+    by_partner = make_case_study(partnership=partnership)
+    by_outcome = make_case_study()
+    make_outcome(case_study=by_outcome, description="Waiting lists for xylophones fell")
+
+    assert found(client, "quillshire") == [by_council.slug]
+    assert found(client, "zephyr") == [by_partner.slug]
+    assert found(client, "xylophones") == [by_outcome.slug]
+
+
+@pytest.mark.django_db
+def test_the_index_follows_edits(client):
+    council = make_council(name="Oldtown")
+    case_study = make_case_study(councils=[council], title="Before")
+    outcome = make_outcome(case_study=case_study, description="Nothing yet")
+
+    council.name = "Newtown"
+    council.save()
+    outcome.description = "Marmalade output doubled"
+    outcome.save()
+    case_study.title = "Renamed after"
+    case_study.save()
+
+    assert found(client, "newtown") == [case_study.slug]
+    assert found(client, "oldtown") == []
+    assert found(client, "marmalade renamed") == [case_study.slug]
+    case_study.delete()
+    assert found(client, "newtown") == []
+
+
+@pytest.mark.django_db
+def test_websearch_syntax_phrases_or_and_exclusions(client):
+    pooled = make_case_study(title="Pooled budget for care", body="Health and care together.")
+    budget = make_case_study(title="Budget cuts", body="A pooled fund for roads.")
+    other = make_case_study(title="Library hand-over", body="Volunteers took over.")
+
+    assert set(found(client, '"pooled budget"')) == {pooled.slug}
+    assert set(found(client, "pooled budget")) == {pooled.slug, budget.slug}
+    assert set(found(client, "library or roads")) == {other.slug, budget.slug}
+    assert set(found(client, "pooled -roads")) == {pooled.slug}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    ['"', "NEAR(a b)", "title:care", "a* OR", "-", "AND OR NOT", "'; DROP TABLE x; --", "\\"],
+)
+def test_search_syntax_from_users_never_breaks_the_page(client, query):
+    make_case_study(title="Care")
+    response = client.get("/case-studies/", {"q": query})
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_highlighted_extracts_escape_the_text(client):
+    make_case_study(summary="Councils <b>pooled</b> budgets & more")
+
+    page = client.get("/case-studies/", {"q": "pooled"}).content.decode()
+
+    extract = page[page.index('class="card__extract"') :].split("</p>")[0]
+    assert "<mark>pooled</mark>" in extract
+    assert "budgets &amp; more" in extract
+    assert "<b>" not in extract  # escaped (SQLite) or dropped as markup (PostgreSQL)
+
+
+def test_user_text_becomes_quoted_fts5_terms():
+    assert (
+        fts5_query('care "pooled budget" -roads') == '("care") AND ("pooled budget") NOT "roads"'
+    )
+    assert fts5_query("libraries or museums") == '("libraries" OR "museums")'
+    assert fts5_query("the and of") == ""
+
+
+# Queries and, for each, what a matching case study must contain (word by word, stems allowed).
+SEED_QUERIES = {
+    "wigan": [r"\bwigan\b"],
+    "libraries": [r"\blibrar(y|ies)\b"],
+    "capita": [r"\bcapita\b"],
+    "carers": [r"\bcarers?\b"],
+    "pooled budget": [r"\bpool(ed|ing|s)?\b", r"\bbudgets?\b"],
+    "northamptonshire": [r"\bnorthamptonshire\b"],
+    "youth": [r"\byouths?\b"],
+}
+
+
+@pytest.mark.django_db
+def test_both_databases_find_the_same_seed_cases(client):
+    """CI runs this on SQLite and on PostgreSQL: both must equal the same reference answer."""
+    call_command("loadseed", stdout=StringIO())
+    documents = {
+        case_study.slug: " ".join(search_document(case_study)).lower()
+        for case_study in CaseStudy.objects.published()
+    }
+    for query, patterns in SEED_QUERIES.items():
+        expected = {
+            slug
+            for slug, text in documents.items()
+            if all(re.search(pattern, text) for pattern in patterns)
+        }
+        slugs: list[str] = []
+        for number in range(1, 10):
+            page = client.get("/case-studies/", {"q": query, "page": number}).content.decode()
+            slugs += CARD_LINK.findall(page)
+            if 'rel="next"' not in page:
+                break
+
+        assert expected, f"the seed data should contain {query!r}"
+        assert set(slugs) == expected, query
