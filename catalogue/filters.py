@@ -153,6 +153,13 @@ class CaseStudyFilter(django_filters.FilterSet):
         fields: list[str] = []
         form = CaseStudyFilterForm
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Choices from the database are read once per request, not on every iteration.
+        for name in ("service", "council"):
+            field = self.form.fields[name]
+            field.choices = list(field.choices)
+
     # -- filters ---------------------------------------------------------------------------
 
     def filter_text(self, qs: QuerySet, name: str, value: str) -> QuerySet:
