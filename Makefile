@@ -29,12 +29,14 @@ fi; \
 exit 1
 endef
 
-.PHONY: help run test install admin check lint format clean
+.PHONY: help run serve test install admin check lint format clean backup restore
 
 help:
 	@echo "make run    set up (virtualenv, install, migrate, load the real data) and serve on http://$(HOST):$(PORT)/"
 	@echo "make test   install what the tests need and run the whole suite"
 	@echo "make admin  create an admin account (prompts for a password)"
+	@echo "make serve  production settings under gunicorn with compressed, hashed static files"
+	@echo "make backup / make restore FILE=...  dump or restore the database"
 	@echo "make lint   ruff check and format check"
 
 $(PY):
@@ -61,10 +63,33 @@ run: install
 	@echo "No account exists yet: run 'make admin' in another terminal to create one."
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# Production settings, locally over plain HTTP (no TLS here, so no HTTPS redirect; editors'
+# sign-in needs HTTPS because the session cookie is Secure). A secret key is made once.
+serve: export DJANGO_DEBUG = 0
+serve: export DJANGO_SECURE_SSL_REDIRECT ?= 0
+serve: export DJANGO_ALLOWED_HOSTS ?= 127.0.0.1,localhost
+serve: install
+	@mkdir -p var
+	@[ -s var/secret-key ] || $(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret-key
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat var/secret-key)}" $(PY) manage.py migrate --no-input
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat var/secret-key)}" $(PY) manage.py loadseed
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat var/secret-key)}" $(PY) manage.py collectstatic --no-input -v0
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat var/secret-key)}" GUNICORN_BIND=$(HOST):$(PORT) \
+	  $(BIN)/gunicorn -c config/gunicorn.py config.wsgi
+
 admin: export DJANGO_DEBUG ?= 1
 admin: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py createsuperuser
+
+backup: export DJANGO_DEBUG ?= 1
+backup: install
+	$(PY) manage.py backupdb $(FILE)
+
+restore: export DJANGO_DEBUG ?= 1
+restore: install
+	@[ -n "$(FILE)" ] || { echo "Say which backup: make restore FILE=var/backups/catalogue-....sqlite3"; exit 1; }
+	$(PY) manage.py restoredb $(FILE)
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

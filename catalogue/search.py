@@ -12,6 +12,7 @@ The index is refreshed whenever a case study or anything shown in its text chang
 signals.py); bulk loaders call `index_case_studies` themselves.
 """
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -25,11 +26,30 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 MAX_QUERY_LENGTH = 200
-FTS_TABLE = "catalogue_casestudy_fts"
-# Weights for (title, summary and names, body, outcomes), for bm25 and for setweight.
-FTS_COLUMNS = ["title", "people", "body", "outcomes"]
-BM25_WEIGHTS = "10.0, 4.0, 2.0, 1.0"
+# The four weighted texts (see search_document): PostgreSQL weights A to D, and bm25 weights
+# 10, 4, 2 and 1 for the FTS5 columns title, people, body and outcomes.
 PG_WEIGHTS = ["A", "B", "C", "D"]
+# SQLite's FTS5 statements: literal SQL, every value a bound parameter.
+FTS_DELETE = "DELETE FROM catalogue_casestudy_fts WHERE rowid = %s"
+FTS_INSERT = (
+    "INSERT INTO catalogue_casestudy_fts (rowid, title, people, body, outcomes) "
+    "VALUES (%s, %s, %s, %s, %s)"
+)
+FTS_MATCHING = "SELECT rowid FROM catalogue_casestudy_fts WHERE catalogue_casestudy_fts MATCH %s"
+# bm25() is lower for better matches: negated so both engines sort rank descending.
+FTS_RANK = (
+    "SELECT -bm25(catalogue_casestudy_fts, 10.0, 4.0, 2.0, 1.0) FROM catalogue_casestudy_fts "
+    "WHERE catalogue_casestudy_fts MATCH %s AND rowid = catalogue_casestudy.id"
+)
+FTS_SNIPPETS = (
+    "SELECT rowid, snippet(catalogue_casestudy_fts, -1, %s, %s, ' … ', 30) "
+    "FROM catalogue_casestudy_fts WHERE catalogue_casestudy_fts MATCH %s "
+    "AND rowid IN (SELECT value FROM json_each(%s))"
+)
+PG_SNIPPETS = (
+    "SELECT id, ts_headline('english', summary || ' ' || body, "
+    "websearch_to_tsquery('english', %s), %s) FROM catalogue_casestudy WHERE id = ANY(%s)"
+)
 # PostgreSQL's English stop words (tsearch_data/english.stop): neither engine requires them.
 _STOP_WORD_TEXT = (
     "i me my myself we our ours ourselves you your yours yourself yourselves he him his "
@@ -112,25 +132,15 @@ def index_case_studies(ids: Iterable[int]) -> None:
             CaseStudy.objects.filter(pk=case_study.pk).update(search_vector=vector)
         return
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"DELETE FROM {FTS_TABLE} WHERE rowid = %s",  # noqa: S608 - constant table name
-            [(pk,) for pk in ids],
-        )
-        cursor.executemany(
-            f"INSERT INTO {FTS_TABLE} (rowid, {', '.join(FTS_COLUMNS)}) "  # noqa: S608
-            "VALUES (%s, %s, %s, %s, %s)",
-            [(cs.pk, *search_document(cs)) for cs in case_studies],
-        )
+        cursor.executemany(FTS_DELETE, [(pk,) for pk in ids])
+        cursor.executemany(FTS_INSERT, [(cs.pk, *search_document(cs)) for cs in case_studies])
 
 
 def forget_case_studies(ids: Iterable[int]) -> None:
     if is_postgresql():
         return  # the vector is a column of the deleted row
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"DELETE FROM {FTS_TABLE} WHERE rowid = %s",  # noqa: S608 - constant table name
-            [(pk,) for pk in ids],
-        )
+        cursor.executemany(FTS_DELETE, [(pk,) for pk in ids])
 
 
 def matching(queryset: QuerySet, text: str) -> QuerySet:
@@ -140,10 +150,8 @@ def matching(queryset: QuerySet, text: str) -> QuerySet:
     match = fts5_query(text)
     if not match:
         return queryset.none()
-    rowids = RawSQL(
-        f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s",  # noqa: S608
-        [match],
-    )
+    # Literal SQL; the user's query is a bound parameter.
+    rowids = RawSQL(FTS_MATCHING, [match])  # nosec B611
     return queryset.filter(pk__in=rowids)
 
 
@@ -151,13 +159,7 @@ def with_rank(queryset: QuerySet, text: str) -> QuerySet:
     """Annotate `rank`, higher for better matches; for the outermost query only."""
     if is_postgresql():
         return queryset.annotate(rank=SearchRank(F("search_vector"), pg_query(text)))
-    # bm25() is lower for better matches: negate it so both engines sort rank descending.
-    rank = RawSQL(
-        f"SELECT -bm25({FTS_TABLE}, {BM25_WEIGHTS}) FROM {FTS_TABLE} "  # noqa: S608
-        f"WHERE {FTS_TABLE} MATCH %s AND rowid = catalogue_casestudy.id",
-        [fts5_query(text)],
-        output_field=FloatField(),
-    )
+    rank = RawSQL(FTS_RANK, [fts5_query(text)], output_field=FloatField())  # nosec B611
     return queryset.annotate(rank=rank)
 
 
@@ -170,10 +172,7 @@ def snippets(ids: list[int], text: str) -> dict[int, SafeString]:
     if not ids:
         return {}
     if is_postgresql():
-        sql = (
-            "SELECT id, ts_headline('english', summary || ' ' || body, "
-            "websearch_to_tsquery('english', %s), %s) FROM catalogue_casestudy WHERE id = ANY(%s)"
-        )
+        sql = PG_SNIPPETS
         options = (
             f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=35, MinWords=15, "
             'MaxFragments=2, FragmentDelimiter=" … "'
@@ -183,12 +182,8 @@ def snippets(ids: list[int], text: str) -> dict[int, SafeString]:
         match = fts5_query(text)
         if not match:
             return {}
-        placeholders = ", ".join(["%s"] * len(ids))
-        sql = (
-            f"SELECT rowid, snippet({FTS_TABLE}, -1, %s, %s, ' … ', 30) "  # noqa: S608
-            f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid IN ({placeholders})"
-        )
-        params = [MARK_START, MARK_END, match, *ids]
+        sql = FTS_SNIPPETS
+        params = [MARK_START, MARK_END, match, json.dumps(list(ids))]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {pk: highlight(extract) for pk, extract in cursor.fetchall()}
@@ -197,7 +192,8 @@ def snippets(ids: list[int], text: str) -> dict[int, SafeString]:
 def highlight(extract: str) -> SafeString:
     """Escape an extract, then turn the engine's markers into <mark> elements."""
     html = escape(extract).replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
-    return mark_safe(html)  # noqa: S308 - everything but our own <mark> tags is escaped
+    # Safe: everything but our own <mark> tags was escaped on the line above.
+    return mark_safe(html)  # nosec B308, B703  # nosemgrep
 
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"|(-?)(\S+)')

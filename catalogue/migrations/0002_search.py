@@ -3,8 +3,6 @@
 import django.contrib.postgres.search
 from django.db import migrations, models
 
-FTS_TABLE = "catalogue_casestudy_fts"
-
 
 def create_text_index(apps, schema_editor):
     """PostgreSQL: a GIN index on the stored vector. SQLite: an FTS5 table (Porter stemming)."""
@@ -15,7 +13,7 @@ def create_text_index(apps, schema_editor):
         )
     elif schema_editor.connection.vendor == "sqlite":
         schema_editor.execute(
-            f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
+            "CREATE VIRTUAL TABLE catalogue_casestudy_fts USING fts5("
             "title, people, body, outcomes, tokenize = 'porter unicode61 remove_diacritics 2')"
         )
     # Index what is already there.
@@ -29,7 +27,7 @@ def drop_text_index(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("DROP INDEX IF EXISTS catalogue_casestudy_search_gin")
     elif schema_editor.connection.vendor == "sqlite":
-        schema_editor.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
+        schema_editor.execute("DROP TABLE IF EXISTS catalogue_casestudy_fts")
 
 
 class Migration(migrations.Migration):

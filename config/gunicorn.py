@@ -1,0 +1,22 @@
+"""gunicorn settings: `gunicorn -c config/gunicorn.py config.wsgi` (what `make serve` runs).
+
+Each worker is one process with its own database connection. Pages are CPU-bound in Python
+(template rendering) with short database waits, so processes rather than threads use the
+cores: 2 per core plus 1 keeps both busy while one waits on the database.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+# Recycle workers now and then so a slow leak can never take the site down.
+max_requests = 5000
+max_requests_jitter = 500
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
