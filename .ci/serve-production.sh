@@ -4,7 +4,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="$(mktemp -d)"
 export DJANGO_DEBUG=0
-export DJANGO_SECRET_KEY="ci-$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
+export DJANGO_SECRET_KEY="$("$ROOT/.venv/bin/python" -c "import secrets; print(secrets.token_urlsafe(50))")"
 export DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost
 export DATABASE_URL="sqlite:///$WORK/catalogue.sqlite3"
 unset DJANGO_ALLOW_ASYNC_UNSAFE
