@@ -18,9 +18,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, FloatField, QuerySet, Value
+from django.db.models import F, FloatField, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -28,7 +28,6 @@ from django.utils.safestring import SafeString, mark_safe
 MAX_QUERY_LENGTH = 200
 # The four weighted texts (see search_document): PostgreSQL weights A to D, and bm25 weights
 # 10, 4, 2 and 1 for the FTS5 columns title, people, body and outcomes.
-PG_WEIGHTS = ["A", "B", "C", "D"]
 # SQLite's FTS5 statements: literal SQL, every value a bound parameter.
 FTS_DELETE = "DELETE FROM catalogue_casestudy_fts WHERE rowid = %s"
 FTS_INSERT = (
@@ -46,6 +45,13 @@ FTS_SNIPPETS = (
     "FROM catalogue_casestudy_fts WHERE catalogue_casestudy_fts MATCH %s "
     "AND rowid IN (SELECT value FROM json_each(%s))"
 )
+PG_INDEX = (
+    "UPDATE catalogue_casestudy SET search_vector = "
+    "setweight(to_tsvector('english', %s), 'A') || setweight(to_tsvector('english', %s), 'B') "
+    "|| setweight(to_tsvector('english', %s), 'C') || setweight(to_tsvector('english', %s), 'D') "
+    "WHERE id = %s"
+)
+INDEX_BATCH = 500
 PG_SNIPPETS = (
     "SELECT id, ts_headline('english', summary || ' ' || body, "
     "websearch_to_tsquery('english', %s), %s) FROM catalogue_casestudy WHERE id = ANY(%s)"
@@ -120,20 +126,21 @@ def index_case_studies(ids: Iterable[int]) -> None:
     if pending is not None:
         pending.update(ids)
         return
-    case_studies = CaseStudy.objects.filter(pk__in=ids).prefetch_related(
-        "councils", "service_areas", "outcomes", "partnership__organisations"
-    )
-    if is_postgresql():
-        for case_study in case_studies:
-            vector = None
-            for text, weight in zip(search_document(case_study), PG_WEIGHTS, strict=True):
-                part = SearchVector(Value(text), weight=weight, config="english")
-                vector = part if vector is None else vector + part
-            CaseStudy.objects.filter(pk=case_study.pk).update(search_vector=vector)
-        return
-    with connection.cursor() as cursor:
-        cursor.executemany(FTS_DELETE, [(pk,) for pk in ids])
-        cursor.executemany(FTS_INSERT, [(cs.pk, *search_document(cs)) for cs in case_studies])
+    for start in range(0, len(ids), INDEX_BATCH):
+        batch = ids[start : start + INDEX_BATCH]
+        case_studies = CaseStudy.objects.filter(pk__in=batch).prefetch_related(
+            "councils", "service_areas", "outcomes", "partnership__organisations"
+        )
+        with connection.cursor() as cursor:
+            if is_postgresql():
+                cursor.executemany(
+                    PG_INDEX, [(*search_document(cs), cs.pk) for cs in case_studies]
+                )
+            else:
+                cursor.executemany(FTS_DELETE, [(pk,) for pk in batch])
+                cursor.executemany(
+                    FTS_INSERT, [(cs.pk, *search_document(cs)) for cs in case_studies]
+                )
 
 
 def forget_case_studies(ids: Iterable[int]) -> None:
