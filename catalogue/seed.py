@@ -56,6 +56,10 @@ def load_seed(*, directory: Path = SEED_DIRECTORY, update: bool = False) -> Seed
     """Load everything in `directory`; with `update`, seeded case studies are rewritten too."""
     case_study_rows = read_case_studies(directory / "case_studies")
     service_area_rows = yaml.safe_load((directory / "service_areas.yaml").read_text())
+    if CaseStudy.objects.filter(slug__startswith="synthetic-").exists():
+        raise SeedError(
+            ["This database holds synthetic case studies; the real catalogue goes elsewhere."]
+        )
     report = SeedReport()
     with transaction.atomic(), search.indexing_deferred():
         register = load_council_register(directory=directory / "councils")
