@@ -4,22 +4,22 @@
 case studies in the HTML list, its facet counts, and every later output built on it.
 Values inside one facet are OR'ed, different facets are AND'ed; each facet's option counts
 leave that facet's own selection out (as GOV.UK's finders do).
-"""
 
-from collections.abc import Callable
+The form validates the query; the published catalogue's facet index (catalogue/facets.py)
+evaluates it, so the results, their order and every count come from one place.
+"""
 
 import django_filters
 from django import forms
-from django.db.models import Case, Count, Exists, OuterRef, QuerySet, Value, When
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
 
-from partnerships.models import Council, CouncilType, Membership, Nation, Region, Sector
+from partnerships.models import CouncilType, Nation, Region, Sector
 from partnerships.vocabulary import FIRST_YEAR, LAST_YEAR
 
 from . import search
-from .models import CaseStudy, EvidenceStrength, Outcome, ResponseType, ServiceArea
-
-CaseStudyCouncil = CaseStudy.councils.through
-CaseStudyServiceArea = CaseStudy.service_areas.through
+from .facets import FACETS, current_index, id_list
+from .models import CaseStudy, EvidenceStrength, ResponseType, ServiceArea
 
 
 class SortOrder(django_filters.ChoiceFilter):
@@ -44,43 +44,21 @@ SORT_ORDERING = {
 }
 
 
-def strongest_evidence() -> Case:
-    """The strongest evidence among a case study's outcomes, or NULL if it has none."""
-    return Case(
-        *(
-            When(
-                Exists(Outcome.objects.filter(case_study=OuterRef("pk"), evidence=strength)),
-                then=Value(strength),
-            )
-            for strength in reversed(EvidenceStrength.values)
-        ),
-        default=None,
-    )
-
-
-def through_councils(**lookups) -> Exists:
-    return Exists(CaseStudyCouncil.objects.filter(casestudy=OuterRef("pk"), **lookups))
-
-
 def service_area_choices() -> list[tuple[str, str]]:
     return list(ServiceArea.objects.order_by("name").values_list("slug", "name"))
 
 
-def council_choices() -> list[tuple[str, str]]:
-    """The councils that published case studies involve (the register has 400 more)."""
-    return list(
-        Council.objects.filter(case_studies__in=CaseStudy.objects.published())
-        .distinct()
-        .order_by("name")
-        .values_list("slug", "name")
-    )
+class FacetFilter(django_filters.MultipleChoiceFilter):
+    """Validated by the form; evaluated by the facet index, never as SQL."""
+
+    def filter(self, qs: QuerySet, value: list[str]) -> QuerySet:
+        return qs
 
 
-def facet(label: str, choices, method: str | None = None) -> django_filters.MultipleChoiceFilter:
-    return django_filters.MultipleChoiceFilter(
+def facet(label: str, choices) -> FacetFilter:
+    return FacetFilter(
         label=label,
         choices=choices,
-        method=method,
         distinct=False,
         error_messages={
             "invalid_choice": f"“%(value)s” is not a {label.lower()} we know, so it was left out."
@@ -90,6 +68,9 @@ def facet(label: str, choices, method: str | None = None) -> django_filters.Mult
 
 class YearFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
+
+    def filter(self, qs: QuerySet, value: int | None) -> QuerySet:
+        return qs
 
 
 def year(label: str, lookup: str) -> YearFilter:
@@ -124,7 +105,7 @@ class CaseStudyFilterForm(forms.Form):
 class CaseStudyFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label="Search",
-        method="filter_text",
+        method=lambda qs, name, value: qs,  # evaluated by the search engine and facet index
         max_length=search.MAX_QUERY_LENGTH,
         error_messages={
             "max_length": f"The search text is too long: use at most "
@@ -132,13 +113,13 @@ class CaseStudyFilter(django_filters.FilterSet):
         },
     )
     response = facet("Response type", ResponseType.choices)
-    service = facet("Service area", service_area_choices, "filter_service")
-    council_type = facet("Council type", CouncilType.choices, "filter_council_type")
-    nation = facet("Nation", Nation.choices, "filter_nation")
-    region = facet("Region", Region.choices, "filter_region")
-    sector = facet("Partner sector", Sector.choices, "filter_sector")
-    council = facet("Council", council_choices, "filter_council")
-    evidence = facet("Strongest evidence", EvidenceStrength.choices, "filter_evidence")
+    service = facet("Service area", service_area_choices)
+    council_type = facet("Council type", CouncilType.choices)
+    nation = facet("Nation", Nation.choices)
+    region = facet("Region", Region.choices)
+    sector = facet("Partner sector", Sector.choices)
+    council = facet("Council", [])  # the councils in use, from the index
+    evidence = facet("Strongest evidence", EvidenceStrength.choices)
     year_from = year("Started from", "gte")
     year_to = year("Started by", "lte")
     sort = SortOrder(
@@ -155,49 +136,11 @@ class CaseStudyFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.index = current_index()
         # Choices from the database are read once per request, not on every iteration.
-        for name in ("service", "council"):
-            field = self.form.fields[name]
-            field.choices = list(field.choices)
-
-    # -- filters ---------------------------------------------------------------------------
-
-    def filter_text(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return search.matching(qs, value) if value.strip() else qs
-
-    def filter_service(self, qs: QuerySet, name: str, value: list[str]) -> QuerySet:
-        return qs.filter(
-            Exists(
-                CaseStudyServiceArea.objects.filter(
-                    casestudy=OuterRef("pk"), servicearea__slug__in=value
-                )
-            )
-        )
-
-    def filter_council_type(self, qs: QuerySet, name: str, value: list[str]) -> QuerySet:
-        return qs.filter(through_councils(council__council_type__in=value))
-
-    def filter_nation(self, qs: QuerySet, name: str, value: list[str]) -> QuerySet:
-        return qs.filter(through_councils(council__nation__in=value))
-
-    def filter_region(self, qs: QuerySet, name: str, value: list[str]) -> QuerySet:
-        return qs.filter(through_councils(council__region__in=value))
-
-    def filter_council(self, qs: QuerySet, name: str, value: list[str]) -> QuerySet:
-        return qs.filter(through_councils(council__slug__in=value))
-
-    def filter_sector(self, qs: QuerySet, name: str, value: list[str]) -> QuerySet:
-        return qs.filter(
-            Exists(
-                Membership.objects.filter(
-                    partnership=OuterRef("partnership"), organisation__sector__in=value
-                )
-            )
-        )
-
-    def filter_evidence(self, qs: QuerySet, name: str, value: list[str]) -> QuerySet:
-        return qs.alias(strongest_evidence=strongest_evidence()).filter(
-            strongest_evidence__in=value
+        self.form.fields["service"].choices = list(self.form.fields["service"].choices)
+        self.form.fields["council"].choices = sorted(
+            self.index.council_names.items(), key=lambda item: (item[1], item[0])
         )
 
     # -- the form and what it means ----------------------------------------------------------
@@ -219,14 +162,42 @@ class CaseStudyFilter(django_filters.FilterSet):
             sort = None
         return sort or ("relevance" if self.text else "newest")
 
-    def filter_queryset(self, queryset: QuerySet, *, skip: str | None = None) -> QuerySet:
-        """Apply every valid filter except `skip` (a facet whose counts are being computed)."""
+    def bits(self, *, skip: str | None = None) -> int:
+        """The published case studies matching every valid filter except facet `skip`."""
+        data, index = self.valid_data, self.index
+        found = index.everything
+        for name in FACETS:
+            if name != skip and data.get(name):
+                found &= index.select(name, data[name])
+        if data.get("year_from") is not None or data.get("year_to") is not None:
+            found &= index.year_range(data.get("year_from"), data.get("year_to"))
+        if self.text:
+            found &= index.of_ids(self.ranked_ids)
+        return found
+
+    @cached_property
+    def ranked_ids(self) -> list[int]:
+        """Case studies matching the search text, best first (empty without text)."""
+        return search.ranked_ids(self.text) if self.text else []
+
+    def result_ids(self) -> list[int]:
+        """The ids of the matching published case studies, in the chosen order."""
+        if self.sort_order == "relevance":
+            positions = self.index.positions
+            order = [positions[pk] for pk in self.ranked_ids if pk in positions]
+            return self.index.ordered_ids(self.bits(), order)
+        return self.index.ordered_ids(self.bits(), self.sort_order)
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        """`queryset` narrowed to the matching case studies (for exports and the API)."""
+        if not self.is_filtered:
+            return queryset
+        return queryset.filter(pk__in=id_list(self.result_ids()))
+
+    @property
+    def is_filtered(self) -> bool:
         data = self.valid_data
-        for name, filter_ in self.filters.items():
-            if name == skip or data.get(name) in (None, "", []):
-                continue
-            queryset = filter_.filter(queryset, data[name])
-        return queryset
+        return any(data.get(name) not in (None, "", []) for name in self.filters if name != "sort")
 
     def sorted(self, queryset: QuerySet) -> QuerySet:
         if self.sort_order == "relevance":
@@ -235,48 +206,7 @@ class CaseStudyFilter(django_filters.FilterSet):
 
     def facet_counts(self, name: str) -> dict[str, int]:
         """How many results each option of facet `name` would give, ignoring its own selection."""
-        base = self.filter_queryset(self.queryset, skip=name)
-        return dict(FACET_COUNTERS[name](base))
-
-
-def count_by_council_field(field: str) -> Callable[[QuerySet], list]:
-    def count(base: QuerySet) -> list:
-        return (
-            CaseStudyCouncil.objects.filter(casestudy__in=base.values("pk"))
-            .values_list(f"council__{field}")
-            .annotate(n=Count("casestudy_id", distinct=True))
-            .order_by()
-        )
-
-    return count
-
-
-FACET_COUNTERS: dict[str, Callable[[QuerySet], list]] = {
-    "response": lambda base: base.order_by().values_list("response").annotate(n=Count("pk")),
-    "service": lambda base: (
-        CaseStudyServiceArea.objects.filter(casestudy__in=base.values("pk"))
-        .values_list("servicearea__slug")
-        .annotate(n=Count("casestudy_id"))
-        .order_by()
-    ),
-    "council_type": count_by_council_field("council_type"),
-    "nation": count_by_council_field("nation"),
-    "region": count_by_council_field("region"),
-    "council": count_by_council_field("slug"),
-    "sector": lambda base: (
-        Membership.objects.filter(partnership__case_studies__in=base.values("pk"))
-        .values_list("organisation__sector")
-        .annotate(n=Count("partnership__case_studies", distinct=True))
-        .order_by()
-    ),
-    "evidence": lambda base: (
-        base.order_by()
-        .annotate(strength=strongest_evidence())
-        .values_list("strength")
-        .annotate(n=Count("pk"))
-    ),
-}
-FACETS = list(FACET_COUNTERS)
+        return self.index.counts(name, self.bits(skip=name))
 
 
 COUNCIL_TYPE_PLURALS = {

@@ -1,5 +1,6 @@
 """Case studies and what they are made of: outcomes, sources and service areas."""
 
+import uuid
 from enum import nonmember
 
 from django.contrib.postgres.search import SearchVectorField
@@ -99,6 +100,29 @@ class Confidence(Vocabulary):
             "low": "Not confirmed in a source we have read; verify before relying on it.",
         }
     )
+
+
+class CatalogueVersion(models.Model):
+    """One row whose token changes with every edit to anything the public catalogue shows.
+
+    Caches and each process's facet index are keyed on it, so nothing stale is ever served.
+    A random token, not a counter: a rolled-back change must never reuse a version.
+    """
+
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.token
+
+    @classmethod
+    def current(cls) -> str:
+        token = cls.objects.filter(pk=1).values_list("token", flat=True).first()
+        return token or "initial"
+
+    @classmethod
+    def bump(cls) -> None:
+        cls.objects.update_or_create(pk=1, defaults={"token": uuid.uuid4().hex})
 
 
 class ServiceArea(models.Model):

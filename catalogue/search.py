@@ -34,7 +34,10 @@ FTS_INSERT = (
     "INSERT INTO catalogue_casestudy_fts (rowid, title, people, body, outcomes) "
     "VALUES (%s, %s, %s, %s, %s)"
 )
-FTS_MATCHING = "SELECT rowid FROM catalogue_casestudy_fts WHERE catalogue_casestudy_fts MATCH %s"
+FTS_RANKED = (
+    "SELECT rowid FROM catalogue_casestudy_fts WHERE catalogue_casestudy_fts MATCH %s "
+    "ORDER BY bm25(catalogue_casestudy_fts, 10.0, 4.0, 2.0, 1.0), title"
+)
 # bm25() is lower for better matches: negated so both engines sort rank descending.
 FTS_RANK = (
     "SELECT -bm25(catalogue_casestudy_fts, 10.0, 4.0, 2.0, 1.0) FROM catalogue_casestudy_fts "
@@ -150,16 +153,24 @@ def forget_case_studies(ids: Iterable[int]) -> None:
         cursor.executemany(FTS_DELETE, [(pk,) for pk in ids])
 
 
-def matching(queryset: QuerySet, text: str) -> QuerySet:
-    """Case studies matching `text` in websearch syntax; safe to nest in other queries."""
+def ranked_ids(text: str) -> list[int]:
+    """Ids of every case study matching `text` (websearch syntax), best match first."""
     if is_postgresql():
-        return queryset.filter(search_vector=pg_query(text))
+        from .models import CaseStudy
+
+        query = pg_query(text)
+        return list(
+            CaseStudy.objects.filter(search_vector=query)
+            .annotate(rank=SearchRank(F("search_vector"), query))
+            .order_by("-rank", "title")
+            .values_list("pk", flat=True)
+        )
     match = fts5_query(text)
     if not match:
-        return queryset.none()
-    # Literal SQL; the user's query is a bound parameter.
-    rowids = RawSQL(FTS_MATCHING, [match])  # nosec B611
-    return queryset.filter(pk__in=rowids)
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(FTS_RANKED, [match])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def with_rank(queryset: QuerySet, text: str) -> QuerySet:

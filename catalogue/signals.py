@@ -6,7 +6,7 @@ from django.dispatch import receiver
 from partnerships.models import Council, Membership, Organisation, Partnership
 
 from . import search
-from .models import CaseStudy, Outcome
+from .models import CaseStudy, CatalogueVersion, Outcome, ServiceArea, Source
 
 
 @receiver(post_save, sender=CaseStudy)
@@ -75,3 +75,32 @@ def membership_changed(sender, instance: Membership, raw: bool = False, **kwargs
                 "pk", flat=True
             )
         )
+
+
+# Anything the public catalogue shows changed: a new version, so caches and facet indexes
+# everywhere stop using what they hold.
+CATALOGUE_MODELS = [
+    CaseStudy, Outcome, Source, ServiceArea, Council, Organisation, Partnership, Membership,
+]  # fmt: skip
+
+
+def catalogue_changed(sender, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        CatalogueVersion.bump()
+
+
+def links_changed(sender, action: str, **kwargs) -> None:
+    if action in {"post_add", "post_remove", "post_clear"}:
+        CatalogueVersion.bump()
+
+
+for model in CATALOGUE_MODELS:
+    post_save.connect(catalogue_changed, sender=model, dispatch_uid=f"version-save-{model}")
+    post_delete.connect(catalogue_changed, sender=model, dispatch_uid=f"version-del-{model}")
+for through in [
+    CaseStudy.councils.through,
+    CaseStudy.service_areas.through,
+    Partnership.member_councils.through,
+    Council.successors.through,
+]:
+    m2m_changed.connect(links_changed, sender=through, dispatch_uid=f"version-m2m-{through}")

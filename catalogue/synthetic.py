@@ -17,7 +17,7 @@ from partnerships.models import Council, Governance, Membership, Organisation, P
 from partnerships.register import load_council_register
 
 from . import search
-from .models import CaseStudy, Confidence, Outcome, ServiceArea, Source, Status
+from .models import CaseStudy, CatalogueVersion, Confidence, Outcome, ServiceArea, Source, Status
 
 SYNTHETIC_PREFIX = "synthetic-"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -156,6 +156,7 @@ def generate_synthetic(*, count: int, seed: int = 1) -> SyntheticReport:
                 for k in range(rng.randint(1, 3))
             )
             search.index_case_studies(cs.pk for cs in case_studies)
+    CatalogueVersion.bump()  # bulk_create sends no signals
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

@@ -29,11 +29,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def case_study_list(request: HttpRequest) -> HttpResponse:
     filterset = CaseStudyFilter(request.GET, queryset=CaseStudy.objects.published())
-    results = filterset.sorted(filterset.filter_queryset(filterset.queryset))
     problems = [str(error) for errors in filterset.form.errors.values() for error in errors]
-    page, page_problem = paginate(results.for_listing(), request.GET.get("page"))
+    page, page_problem = paginate(filterset.result_ids(), request.GET.get("page"))
     if page_problem:
         problems.append(page_problem)
+    page.object_list = in_order(page.object_list, CaseStudy.objects.published().for_listing())
     extracts = search.snippets([cs.pk for cs in page], filterset.text) if filterset.text else {}
     for case_study in page:
         case_study.extract = extracts.get(case_study.pk)
@@ -54,6 +54,12 @@ def case_study_list(request: HttpRequest) -> HttpResponse:
         },
         status=400 if filterset.form.errors else 200,
     )
+
+
+def in_order(ids: list[int], queryset) -> list[CaseStudy]:
+    """The case studies with these ids, in the order of the ids."""
+    found = queryset.in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
 
 
 def paginate(queryset, number: str | None) -> tuple[Page, str]:
