@@ -58,6 +58,8 @@ class FacetIndex:
     years: dict[int, int] = field(default_factory=dict)  # start year -> bits
     orders: dict[str, list[int]] = field(default_factory=dict)  # sort -> positions in order
     council_names: dict[str, str] = field(default_factory=dict)  # slug -> name, in use only
+    by_partnership: dict[int, int] = field(default_factory=dict)  # partnership id -> bits
+    newest_rank: list[int] = field(default_factory=list)  # position -> rank, newest first
     # Per position, for related case studies.
     response_of: list[str] = field(default_factory=list)
     partnership_of: list[int | None] = field(default_factory=list)
@@ -88,13 +90,29 @@ class FacetIndex:
     def counts(self, facet: str, within: int) -> dict[str, int]:
         return {value: (bits & within).bit_count() for value, bits in self.options[facet].items()}
 
-    def ordered_ids(self, within: int, order: str | list[int]) -> list[int]:
+    def ordered_ids(
+        self, within: int, order: str | list[int], *, limit: int | None = None
+    ) -> list[int]:
         """The ids of the case studies in `within`, in a named order or a list of positions."""
         members = within.to_bytes(len(self.ids) // 8 + 1, "little")
         positions = self.orders[order] if isinstance(order, str) else order
-        return [
-            self.ids[p] for p in positions if members[p >> 3] & (1 << (p & 7))
-        ]  # fmt: skip
+        found = []
+        for p in positions:
+            if members[p >> 3] & (1 << (p & 7)):
+                found.append(self.ids[p])
+                if len(found) == limit:
+                    break
+        return found
+
+    def ids_in(self, within: int) -> list[int]:
+        """The ids of the case studies in `within`, in no particular order: fast when few."""
+        found = []
+        for byte_number, byte in enumerate(within.to_bytes(len(self.ids) // 8 + 1, "little")):
+            while byte:
+                low = byte & -byte
+                found.append(self.ids[(byte_number << 3) + low.bit_length() - 1])
+                byte ^= low
+        return found
 
 
 def build_index(version: str) -> FacetIndex:
@@ -191,6 +209,10 @@ def build_index(version: str) -> FacetIndex:
         by_position, key=lambda p: (rows[p][2] if rows[p][2] is not None else no_year, rows[p][4])
     )
     latest_year = sorted(by_position, key=lambda p: (-(rows[p][2] or -no_year), rows[p][4]))
+    index.by_partnership = {pk: bitmap(found) for pk, found in by_partnership.items()}
+    index.newest_rank = [0] * len(rows)
+    for rank, position in enumerate(newest):
+        index.newest_rank[position] = rank
     index.orders = {
         "newest": newest,
         "title": by_title,
@@ -198,6 +220,41 @@ def build_index(version: str) -> FacetIndex:
         "-start-year": latest_year,
     }
     return index
+
+
+RELATED_POOL = 50  # newest case studies considered among those sharing only an area
+
+
+def related_ids(index: FacetIndex, case_study: CaseStudy, *, limit: int = 5) -> list[int]:
+    """Published case studies most like this one, best first.
+
+    Shared councils and the same partnership weigh 3, each shared service area and the same
+    response 2. Scored exactly over every case study sharing a council or the partnership,
+    and over the newest few sharing a service area (there can be tens of thousands of those).
+    """
+    areas = frozenset(area.slug for area in case_study.service_areas.all())
+    councils = frozenset(council.slug for council in case_study.councils.all())
+    close = index.select("council", councils) | index.by_partnership.get(
+        case_study.partnership_id, 0
+    )
+    same_area = index.select("service", areas)
+    same_response = index.select("response", [case_study.response])
+    candidates = set(index.ids_in(close))
+    candidates.update(index.ordered_ids(same_area, "newest", limit=RELATED_POOL))
+    candidates.update(index.ordered_ids(same_area & same_response, "newest", limit=RELATED_POOL))
+    candidates.discard(case_study.pk)
+    scored = []
+    for pk in candidates:
+        p = index.positions[pk]
+        score = (
+            3 * len(councils & index.councils_of[p])
+            + 3 * (case_study.partnership_id is not None
+                   and index.partnership_of[p] == case_study.partnership_id)
+            + 2 * len(areas & index.areas_of[p])
+            + 2 * (index.response_of[p] == case_study.response)
+        )  # fmt: skip
+        scored.append((-score, index.newest_rank[p], pk))
+    return [pk for _, _, pk in sorted(scored)[:limit]]
 
 
 _index: FacetIndex | None = None

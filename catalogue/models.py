@@ -5,7 +5,7 @@ from enum import nonmember
 
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Case, Count, F, Q, When
+from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -150,56 +150,6 @@ class CaseStudyQuerySet(models.QuerySet):
         return self.select_related("partnership").prefetch_related(
             "service_areas", models.Prefetch("councils", Council.objects.order_by("name"))
         )
-
-    def related_to(self, case_study: "CaseStudy", *, limit: int = 5) -> list["CaseStudy"]:
-        """Up to `limit` case studies most like this one, each with a `reasons` list.
-
-        Shared councils and the same partnership count most, then shared service areas, then
-        the same response type; call on `published()` so drafts never appear.
-        """
-        area_ids = [area.pk for area in case_study.service_areas.all()]
-        council_ids = [council.pk for council in case_study.councils.all()]
-        same_partnership = (
-            Q(partnership=case_study.partnership_id) if case_study.partnership_id else Q(pk__in=[])
-        )
-        candidates = (
-            self.exclude(pk=case_study.pk)
-            .annotate(
-                shared_areas=Count(
-                    "service_areas", filter=Q(service_areas__in=area_ids), distinct=True
-                ),
-                shared_councils=Count(
-                    "councils", filter=Q(councils__in=council_ids), distinct=True
-                ),
-                same_response=Case(When(response=case_study.response, then=1), default=0),
-                same_partnership=Case(When(same_partnership, then=1), default=0),
-            )
-            .annotate(
-                score=F("shared_councils") * 3
-                + F("same_partnership") * 3
-                + F("shared_areas") * 2
-                + F("same_response") * 2
-            )
-            .filter(score__gt=0)
-            .order_by("-score", "-published_at", "title")
-            .for_listing()[:limit]
-        )
-        related = list(candidates)
-        areas = set(area_ids)
-        councils = set(council_ids)
-        for other in related:
-            other.reasons = []
-            if other.same_partnership:
-                other.reasons.append("same partnership")
-            if other.same_response:
-                other.reasons.append(f"also {other.get_response_display().lower()}")
-            shared = [a.name.lower() for a in other.service_areas.all() if a.pk in areas]
-            if shared:
-                other.reasons.append(f"also in {', '.join(shared)}")
-            named = [c.name for c in other.councils.all() if c.pk in councils]
-            if named:
-                other.reasons.append(f"also involves {', '.join(named)}")
-        return related
 
     def counts_by_response(self) -> dict[str, int]:
         rows = self.order_by().values_list("response").annotate(n=Count("pk"))

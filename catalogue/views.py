@@ -7,12 +7,15 @@ from django.template.defaultfilters import pluralize
 from partnerships.models import Council, Membership, Organisation, Partnership
 
 from . import search
+from .caching import cached_public_page
+from .facets import current_index, related_ids
 from .filters import FACETS, SORT_CHOICES, CaseStudyFilter, describe
 from .models import CaseStudy, ResponseType, ServiceArea
 
 PAGE_SIZE = 20
 
 
+@cached_public_page
 def home(request: HttpRequest) -> HttpResponse:
     published = CaseStudy.objects.published()
     counts = published.counts_by_response()
@@ -27,6 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@cached_public_page
 def case_study_list(request: HttpRequest) -> HttpResponse:
     filterset = CaseStudyFilter(request.GET, queryset=CaseStudy.objects.published())
     problems = [str(error) for errors in filterset.form.errors.values() for error in errors]
@@ -126,6 +130,7 @@ def active_filters(filterset: CaseStudyFilter, query: QueryDict) -> list[dict]:
     return chips
 
 
+@cached_public_page
 def case_study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     case_study = get_object_or_404(
         CaseStudy.objects.published()
@@ -147,9 +152,28 @@ def case_study_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "catalogue/case_study_detail.html",
         {
             "case_study": case_study,
-            "related": CaseStudy.objects.published().related_to(case_study),
+            "related": related_case_studies(case_study),
         },
     )
+
+
+def related_case_studies(case_study: CaseStudy) -> list[CaseStudy]:
+    """Up to five similar published case studies, each with the reasons in words."""
+    ids = related_ids(current_index(), case_study)
+    related = in_order(ids, CaseStudy.objects.published().for_listing())
+    areas = {area.pk for area in case_study.service_areas.all()}
+    councils = {council.pk for council in case_study.councils.all()}
+    for other in related:
+        other.reasons = []
+        if case_study.partnership_id and other.partnership_id == case_study.partnership_id:
+            other.reasons.append("same partnership")
+        if other.response == case_study.response:
+            other.reasons.append(f"also {other.get_response_display().lower()}")
+        if shared := [a.name.lower() for a in other.service_areas.all() if a.pk in areas]:
+            other.reasons.append(f"also in {', '.join(shared)}")
+        if named := [c.name for c in other.councils.all() if c.pk in councils]:
+            other.reasons.append(f"also involves {', '.join(named)}")
+    return related
 
 
 def case_study_permalink(request: HttpRequest, pk: int) -> HttpResponse:
@@ -158,6 +182,7 @@ def case_study_permalink(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(case_study, permanent=False)
 
 
+@cached_public_page
 def response_detail(request: HttpRequest, response: str) -> HttpResponse:
     if response not in ResponseType.values:
         raise Http404("No such response type.")
@@ -170,6 +195,7 @@ def response_detail(request: HttpRequest, response: str) -> HttpResponse:
     )
 
 
+@cached_public_page
 def service_area_detail(request: HttpRequest, slug: str) -> HttpResponse:
     service_area = get_object_or_404(ServiceArea, slug=slug)
     case_studies = CaseStudy.objects.published().filter(service_areas=service_area).for_listing()
@@ -180,6 +206,7 @@ def service_area_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@cached_public_page
 def council_detail(request: HttpRequest, slug: str) -> HttpResponse:
     council = get_object_or_404(
         Council.objects.prefetch_related("successors", "predecessors"), slug=slug
@@ -195,6 +222,7 @@ def council_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@cached_public_page
 def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     organisation = get_object_or_404(Organisation, slug=slug)
     return render(
@@ -211,6 +239,7 @@ def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@cached_public_page
 def partnership_detail(request: HttpRequest, slug: str) -> HttpResponse:
     partnership = get_object_or_404(
         Partnership.objects.select_related("lead_council").prefetch_related(

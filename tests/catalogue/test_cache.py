@@ -1,0 +1,79 @@
+"""Cached pages and counts are never stale: every publish, unpublish or edit shows at once."""
+
+import re
+
+import pytest
+
+from catalogue.models import ResponseType, Status
+from tests.factories import make_case_study, make_outcome, make_service_area
+
+pytestmark = pytest.mark.django_db
+
+
+def count(page: str) -> int:
+    return int(re.search(r'data-result-count="(\d+)"', page).group(1))
+
+
+@pytest.fixture(autouse=True)
+def cache_on(settings):
+    settings.CATALOGUE_CACHE = True
+
+
+def test_a_cached_page_is_served_again_until_something_changes(client, django_assert_num_queries):
+    make_case_study(title="First")
+    client.get("/case-studies/")
+    with django_assert_num_queries(1):  # the version check only
+        assert "First" in client.get("/case-studies/").content.decode()
+
+
+def test_publishing_shows_at_once_in_list_and_counts(client):
+    draft = make_case_study(title="Fresh news", status=Status.DRAFT, response=ResponseType.EXIT)
+    assert "Fresh news" not in client.get("/case-studies/").content.decode()
+    assert count(client.get("/case-studies/?response=exit").content.decode()) == 0
+
+    draft.publish()
+
+    assert "Fresh news" in client.get("/case-studies/").content.decode()
+    assert count(client.get("/case-studies/?response=exit").content.decode()) == 1
+    assert client.get(draft.get_absolute_url()).status_code == 200
+
+
+def test_unpublishing_hides_at_once_everywhere(client):
+    case_study = make_case_study(title="Going away", response=ResponseType.FIGHT)
+    for path in [
+        "/",
+        "/case-studies/",
+        "/case-studies/?response=fight",
+        case_study.get_absolute_url(),
+    ]:
+        client.get(path)  # fill the cache
+
+    case_study.unpublish()
+
+    assert "Going away" not in client.get("/case-studies/").content.decode()
+    assert count(client.get("/case-studies/?response=fight").content.decode()) == 0
+    assert "Going away" not in client.get("/").content.decode()
+    assert client.get(case_study.get_absolute_url()).status_code == 404
+
+
+def test_editing_shows_at_once_in_pages_and_facet_counts(client):
+    area = make_service_area(slug="libraries", name="Libraries")
+    case_study = make_case_study(title="Old title")
+    client.get("/case-studies/")
+    client.get(case_study.get_absolute_url())
+    assert count(client.get("/case-studies/?service=libraries").content.decode()) == 0
+
+    case_study.title = "New title"
+    case_study.save()
+    case_study.service_areas.add(area)
+    make_outcome(case_study=case_study, description="A freshly added outcome")
+
+    assert "New title" in client.get("/case-studies/").content.decode()
+    assert "A freshly added outcome" in client.get(case_study.get_absolute_url()).content.decode()
+    assert count(client.get("/case-studies/?service=libraries").content.decode()) == 1
+
+
+def test_signed_in_editors_never_get_a_cached_page(admin_client):
+    make_case_study(title="Visible")
+    admin_client.get("/case-studies/")
+    assert admin_client.get("/case-studies/").context is not None  # rendered, not cached
