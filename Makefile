@@ -29,12 +29,14 @@ fi; \
 exit 1
 endef
 
-.PHONY: help run test install admin check lint format clean
+.PHONY: help run test install admin editor publisher check lint format clean
 
 help:
 	@echo "make run    set up (virtualenv, install, migrate, load the real data) and serve on http://$(HOST):$(PORT)/"
 	@echo "make test   install what the tests need and run the whole suite"
 	@echo "make admin  create an admin account (prompts for a password)"
+	@echo "make editor     create an editor account: writes and submits case studies (prompts)"
+	@echo "make publisher  create a publisher account: also publishes and archives (prompts)"
 	@echo "make lint   ruff check and format check"
 
 $(PY):
@@ -65,6 +67,11 @@ admin: export DJANGO_DEBUG ?= 1
 admin: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py createsuperuser
+
+editor publisher: export DJANGO_DEBUG ?= 1
+editor publisher: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py createeditor --role $@
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

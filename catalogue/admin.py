@@ -1,9 +1,24 @@
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from . import search
-from .models import CaseStudy, Outcome, ServiceArea, Source, Status
+from .models import (
+    CHECK_INTERVAL_MONTHS,
+    CaseStudy,
+    EditConflict,
+    Outcome,
+    ServiceArea,
+    Source,
+    Status,
+    WorkflowError,
+    months_before,
+)
+from .templatetags.catalogue import markdown
 
 
 class OutcomeInline(admin.StackedInline):
@@ -18,11 +33,98 @@ class SourceInline(admin.TabularInline):
     fields = ["title", "publisher", "year", "url", "section"]
 
 
+class CaseStudyAdminForm(forms.ModelForm):
+    """The change form, with the workflow's rules on `status` and the version it was read at."""
+
+    # The version the editor opened; a save from an older version is refused (no lost edits).
+    opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Set per request by CaseStudyAdmin.get_form.
+    user = None
+    refusal: Exception | None = None
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.current_status = self.instance.status or Status.DRAFT
+        if "status" in self.fields:
+            # Offer only the moves this person may make; the rest is refused in clean_status.
+            allowed = [Status(self.current_status), *self.instance.next_statuses(self.user)]
+            self.fields["status"].widget.choices = [(s.value, s.label) for s in allowed]
+            self.fields["status"].help_text = (
+                "To submit for review, publish, unpublish or archive, choose the new status "
+                "and save. Publishing needs everything on the checklist."
+            )
+        if not self.is_bound:
+            self.fields["opened_version"].initial = self.instance.version
+
+    def clean_status(self) -> str:
+        target = self.cleaned_data["status"]
+        if target != self.current_status:
+            try:
+                self.instance.check_transition(target, by=self.user)
+            except WorkflowError as refusal:
+                raise ValidationError(str(refusal)) from refusal
+        return target
+
+    def clean(self) -> dict:
+        cleaned_data = super().clean()
+        if isinstance(self.refusal, WorkflowError):
+            self.add_error("status" if "status" in self.fields else None, str(self.refusal))
+        if self.instance.pk:
+            self.check_version(cleaned_data.get("opened_version"))
+        return cleaned_data
+
+    def check_version(self, opened: int | None) -> None:
+        current = (
+            CaseStudy.objects.filter(pk=self.instance.pk).values_list("version", flat=True).get()
+        )
+        if opened == current and not isinstance(self.refusal, EditConflict):
+            return
+        self.conflict = {"opened": opened, "current": current}
+        # The next save is a deliberate one, made after seeing the other editor's changes.
+        self.data = self.data.copy()
+        self.data[self.add_prefix("opened_version")] = str(current)
+        raise ValidationError(
+            "Someone else saved this case study after you opened it, so your changes have "
+            "not been saved. Everything you typed is still in the form below. Compare it "
+            "with their changes, merge the two, and save again.",
+            code="edit_conflict",
+        )
+
+
+class LastCheckedFilter(admin.SimpleListFilter):
+    title = "last checked"
+    parameter_name = "checked"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [
+            ("due", f"Not checked for {CHECK_INTERVAL_MONTHS} months (or never)"),
+            ("recent", f"Checked in the last {CHECK_INTERVAL_MONTHS} months"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        due = months_before(timezone.localdate(), CHECK_INTERVAL_MONTHS)
+        if self.value() == "due":
+            return queryset.not_checked_since(due)
+        if self.value() == "recent":
+            return queryset.filter(last_checked__gte=due)
+        return queryset
+
+
 @admin.register(CaseStudy)
 class CaseStudyAdmin(admin.ModelAdmin):
-    list_display = ["title", "response", "status", "start_year", "partnership", "updated_at"]
+    form = CaseStudyAdminForm
+    list_display = [
+        "title",
+        "response",
+        "status",
+        "start_year",
+        "partnership",
+        "updated_at",
+        "last_checked",
+    ]
     list_filter = [
         "status",
+        LastCheckedFilter,
         "response",
         "from_transforming_together",
         "service_areas",
@@ -33,10 +135,21 @@ class CaseStudyAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug", "summary", "councils__name", "partnership__name"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["councils", "service_areas", "partnership"]
-    readonly_fields = ["published_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "body_preview",
+        "publication_checklist",
+        "published_at",
+        "created_at",
+        "updated_at",
+        "last_checked",
+    ]
     date_hierarchy = "published_at"
     fieldsets = [
-        (None, {"fields": ["title", "slug", "summary", "body"]}),
+        (None, {"fields": ["title", "slug", "summary", "body", "opened_version"]}),
+        (
+            "Preview of the body (as last saved)",
+            {"fields": ["body_preview"], "classes": ["collapse"]},
+        ),
         (
             "Classification",
             {
@@ -49,33 +162,151 @@ class CaseStudyAdmin(admin.ModelAdmin):
             },
         ),
         ("Who was involved", {"fields": ["councils", "partnership"]}),
-        ("Publication", {"fields": ["status", "published_at", "created_at", "updated_at"]}),
+        (
+            "Publication",
+            {
+                "fields": [
+                    "status",
+                    "publication_checklist",
+                    "published_at",
+                    "created_at",
+                    "updated_at",
+                    "last_checked",
+                ]
+            },
+        ),
     ]
     inlines = [OutcomeInline, SourceInline]
-    actions = ["publish_selected", "unpublish_selected"]
+    actions = [
+        "submit_selected",
+        "publish_selected",
+        "unpublish_selected",
+        "archive_selected",
+        "return_to_draft_selected",
+        "mark_checked_selected",
+    ]
 
-    def changeform_view(self, request: HttpRequest, *args, **kwargs):
+    # -- the change form ---------------------------------------------------------------------
+
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        # A fresh class per request, so these are this request's alone.
+        form.user = request.user
+        form.refusal = getattr(request, "refused_save", None)
+        return form
+
+    def changeform_view(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         # One search-index rebuild per save, not one per inline row.
         with search.indexing_deferred():
-            return super().changeform_view(request, *args, **kwargs)
+            try:
+                return super().changeform_view(request, *args, **kwargs)
+            except (WorkflowError, EditConflict) as refusal:
+                # The whole save was rolled back. Show the form again with everything the
+                # editor typed, and the reason, by running the view once more: its form
+                # now refuses to validate.
+                request.refused_save = refusal
+                return super().changeform_view(request, *args, **kwargs)
 
-    @admin.action(description="Publish selected case studies")
+    def save_model(self, request: HttpRequest, obj: CaseStudy, form, change: bool) -> None:
+        # The status changes only through the workflow, after outcomes and sources are saved.
+        obj.status = form.current_status
+        if change:
+            obj.version = form.cleaned_data["opened_version"]
+        obj.save()
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        case_study = form.instance
+        target = form.cleaned_data.get("status", form.current_status)
+        if target != form.current_status:
+            case_study.move_to(target, by=request.user)
+        if "_mark_checked" in request.POST:
+            case_study.mark_checked(by=request.user)
+
+    @admin.display(description="Preview")
+    def body_preview(self, case_study: CaseStudy) -> str:
+        if not case_study.body:
+            return "No body yet."
+        return format_html('<div class="prose">{}</div>', markdown(case_study.body))
+
+    @admin.display(description="Ready to publish?")
+    def publication_checklist(self, case_study: CaseStudy) -> str:
+        if case_study.pk is None:
+            return "Save the case study first; this then lists what publishing needs."
+        checklist = case_study.publication_checklist()
+        missing = [item for item, done in checklist if not done]
+        summary = (
+            "Everything publishing needs is there."
+            if not missing
+            else "Still needed before publishing: " + "; ".join(missing) + "."
+        )
+        items = format_html_join(
+            "",
+            "<li>{}: {}</li>",
+            ((("Done" if done else "Missing"), item) for item, done in checklist),
+        )
+        return format_html("<p>{}</p><ul>{}</ul>", summary, items)
+
+    # -- workflow actions --------------------------------------------------------------------
+
+    def has_submit_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("catalogue.submit_casestudy")
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("catalogue.publish_casestudy")
+
+    def has_unpublish_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("catalogue.unpublish_casestudy")
+
+    def has_archive_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("catalogue.archive_casestudy")
+
+    def apply_to_each(self, request: HttpRequest, queryset: QuerySet, method: str, done: str):
+        """Call a workflow method on each case study; report what happened and what was refused."""
+        moved = 0
+        with search.indexing_deferred():
+            for case_study in queryset:
+                try:
+                    getattr(case_study, method)(by=request.user)
+                except WorkflowError as refusal:
+                    self.message_user(request, str(refusal), messages.ERROR)
+                else:
+                    moved += 1
+        if moved:
+            noun = "case study" if moved == 1 else "case studies"
+            self.message_user(request, f"{done} {moved} {noun}.", messages.SUCCESS)
+
+    @admin.action(description="Submit selected case studies for review", permissions=["submit"])
+    def submit_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.apply_to_each(request, queryset, "submit", "Submitted for review:")
+
+    @admin.action(description="Publish selected case studies", permissions=["publish"])
     def publish_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        case_studies = list(queryset.exclude(status=Status.PUBLISHED))
-        for case_study in case_studies:
-            case_study.publish()
-        self.message_user(
-            request, f"Published {len(case_studies)} case studies.", messages.SUCCESS
-        )
+        self.apply_to_each(request, queryset, "publish", "Published")
 
-    @admin.action(description="Unpublish selected case studies (back to draft)")
+    @admin.action(
+        description="Unpublish selected case studies (back to draft)", permissions=["unpublish"]
+    )
     def unpublish_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        case_studies = list(queryset.filter(status=Status.PUBLISHED))
-        for case_study in case_studies:
-            case_study.unpublish()
-        self.message_user(
-            request, f"Unpublished {len(case_studies)} case studies.", messages.SUCCESS
-        )
+        self.apply_to_each(request, queryset, "unpublish", "Unpublished")
+
+    @admin.action(description="Archive selected case studies", permissions=["archive"])
+    def archive_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.apply_to_each(request, queryset, "archive", "Archived")
+
+    @admin.action(
+        description="Return selected case studies to draft (from review or the archive)",
+        permissions=["submit"],
+    )
+    def return_to_draft_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.apply_to_each(request, queryset, "return_to_draft", "Returned to draft:")
+
+    @admin.action(
+        description="Mark selected case studies as checked against their sources today",
+        permissions=["change"],
+    )
+    def mark_checked_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.apply_to_each(request, queryset, "mark_checked", "Marked as checked today:")
 
 
 @admin.register(ServiceArea)

@@ -2,7 +2,7 @@
 
 from itertools import count
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 
 from catalogue.models import (
     CaseStudy,
@@ -168,3 +168,29 @@ def make_staff_user(*, superuser: bool = True) -> User:
         is_staff=True,
         is_superuser=superuser,
     )
+
+
+def make_user_in_role(*, role: str) -> User:
+    """A staff account in one of the editorial groups: "Editor" or "Publisher"."""
+    n = _next()
+    user = User.objects.create_user(
+        username=f"{role.lower()}{n}", password="a-long-test-password-1", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def make_editor() -> User:
+    return make_user_in_role(role="Editor")
+
+
+def make_publisher() -> User:
+    return make_user_in_role(role="Publisher")
+
+
+def make_ready_case_study(*, status: str = Status.DRAFT, **kwargs) -> CaseStudy:
+    """A case study with everything publishing needs: an outcome and a source with a URL."""
+    case_study = make_case_study(status=status, **kwargs)
+    make_outcome(case_study=case_study)
+    make_source(case_study=case_study)
+    return case_study
