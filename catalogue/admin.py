@@ -1,14 +1,19 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from . import search
+from . import history, search
 from .models import (
     CHECK_INTERVAL_MONTHS,
+    TRANSITIONS,
     CaseStudy,
     EditConflict,
     Outcome,
@@ -16,9 +21,13 @@ from .models import (
     Source,
     Status,
     WorkflowError,
+    join_words,
     months_before,
 )
 from .templatetags.catalogue import markdown
+
+# Workflow actions are offered on the list (for many) and on the edit page (for one).
+BOTH = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
 
 
 class OutcomeInline(admin.StackedInline):
@@ -41,6 +50,7 @@ class CaseStudyAdminForm(forms.ModelForm):
     # Set per request by CaseStudyAdmin.get_form.
     user = None
     refusal: Exception | None = None
+    conflict: dict | None = None
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -79,7 +89,12 @@ class CaseStudyAdminForm(forms.ModelForm):
         )
         if opened == current and not isinstance(self.refusal, EditConflict):
             return
-        self.conflict = {"opened": opened, "current": current}
+        theirs, latest = history.changes_since(self.instance, opened)
+        self.conflict = {
+            "changes": theirs,
+            "who": history.who(latest) if latest else "someone",
+            "when": history.when(latest) if latest else "",
+        }
         # The next save is a deliberate one, made after seeing the other editor's changes.
         self.data = self.data.copy()
         self.data[self.add_prefix("opened_version")] = str(current)
@@ -196,8 +211,8 @@ class CaseStudyAdmin(admin.ModelAdmin):
         return form
 
     def changeform_view(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        # One search-index rebuild per save, not one per inline row.
-        with search.indexing_deferred():
+        # One search-index rebuild and one version per save, not one per inline row.
+        with search.indexing_deferred(), history.versions_recorded_by_caller():
             try:
                 return super().changeform_view(request, *args, **kwargs)
             except (WorkflowError, EditConflict) as refusal:
@@ -212,16 +227,128 @@ class CaseStudyAdmin(admin.ModelAdmin):
         obj.status = form.current_status
         if change:
             obj.version = form.cleaned_data["opened_version"]
+        history.hold_version(obj)
         obj.save()
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         case_study = form.instance
+        reason = ["Edited" if change else "Created"]
         target = form.cleaned_data.get("status", form.current_status)
         if target != form.current_status:
             case_study.move_to(target, by=request.user)
+            reason.append(TRANSITIONS[(form.current_status, target)].done)
+        case_study.check_still_complete()
         if "_mark_checked" in request.POST:
             case_study.mark_checked(by=request.user)
+            reason.append("checked against its sources")
+        history.record_version(
+            case_study, by=request.user, reason=join_words(reason), created=not change
+        )
+
+    # -- history ---------------------------------------------------------------------------
+
+    def get_urls(self) -> list:
+        name = f"{self.opts.app_label}_{self.opts.model_name}"
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/history/<int:history_id>/",
+                view(self.version_view),
+                name=f"{name}_version",
+            ),
+            path(
+                "<path:object_id>/history/<int:history_id>/restore/",
+                view(self.restore_view),
+                name=f"{name}_restore",
+            ),
+            *super().get_urls(),
+        ]
+
+    def viewable_case_study(self, request: HttpRequest, object_id: str) -> CaseStudy:
+        case_study = self.get_object(request, unquote(object_id))
+        if case_study is None:
+            raise Http404("No such case study.")
+        if not self.has_view_or_change_permission(request, case_study):
+            raise PermissionDenied
+        return case_study
+
+    def history_context(self, request: HttpRequest, case_study: CaseStudy, title: str) -> dict:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": case_study,
+            "title": title,
+            "subtitle": str(case_study),
+            "has_change_permission": self.has_change_permission(request, case_study),
+        }
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        """Every version: when, who, what happened, and what changed."""
+        case_study = self.viewable_case_study(request, object_id)
+        published = history.published_version(case_study)
+        context = {
+            **self.history_context(request, case_study, "History"),
+            "rows": history.timeline(case_study),
+            "published": published,
+        }
+        return TemplateResponse(request, "admin/catalogue/casestudy/history.html", context)
+
+    def version_view(self, request: HttpRequest, object_id: str, history_id: int):
+        """One version beside the published one (or the current one), field by field."""
+        case_study = self.viewable_case_study(request, object_id)
+        record = get_object_or_404(case_study.history.all(), history_id=history_id)
+        latest = history.versions(case_study).first()
+        published = history.published_version(case_study)
+        against = "current" if request.GET.get("against") == "current" or not published else ""
+        other = latest if against else published
+        context = {
+            **self.history_context(request, case_study, f"Version of {history.when(record)}"),
+            "record": record,
+            "who": history.who(record),
+            "other": other,
+            "against": against,
+            "published": published,
+            "is_latest": record.history_id == latest.history_id,
+            "changes": history.changes(history.contents(other), history.contents(record)),
+        }
+        return TemplateResponse(request, "admin/catalogue/casestudy/version.html", context)
+
+    def restore_view(self, request: HttpRequest, object_id: str, history_id: int):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        case_study = self.viewable_case_study(request, object_id)
+        if not self.has_change_permission(request, case_study):
+            raise PermissionDenied
+        record = get_object_or_404(case_study.history.all(), history_id=history_id)
+        try:
+            opened = int(request.POST.get("opened_version", ""))
+        except ValueError:
+            opened = None
+        try:
+            with search.indexing_deferred():
+                history.restore(
+                    case_study=case_study, record=record, by=request.user, opened_version=opened
+                )
+        except EditConflict:
+            self.message_user(
+                request,
+                "Someone else saved this case study while you were looking at its history, so "
+                "nothing was restored. Look at the history again before restoring.",
+                messages.ERROR,
+            )
+            return redirect("admin:catalogue_casestudy_history", case_study.pk)
+        except WorkflowError as refusal:
+            self.message_user(request, f"Nothing was restored. {refusal}", messages.ERROR)
+            return redirect("admin:catalogue_casestudy_version", case_study.pk, history_id)
+        self.log_change(request, case_study, f"Restored the version of {history.when(record)}.")
+        self.message_user(
+            request,
+            f"Restored the version of {history.when(record)} (by {history.who(record)}). "
+            f"The status is unchanged: {case_study.get_status_display().lower()}.",
+            messages.SUCCESS,
+        )
+        return redirect("admin:catalogue_casestudy_change", case_study.pk)
 
     @admin.display(description="Preview")
     def body_preview(self, case_study: CaseStudy) -> str:
@@ -276,34 +403,56 @@ class CaseStudyAdmin(admin.ModelAdmin):
             noun = "case study" if moved == 1 else "case studies"
             self.message_user(request, f"{done} {moved} {noun}.", messages.SUCCESS)
 
-    @admin.action(description="Submit selected case studies for review", permissions=["submit"])
+    @admin.action(
+        description="Submit for review",
+        description_plural="Submit selected case studies for review",
+        permissions=["submit"],
+        location=BOTH,
+    )
     def submit_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         self.apply_to_each(request, queryset, "submit", "Submitted for review:")
 
-    @admin.action(description="Publish selected case studies", permissions=["publish"])
+    @admin.action(
+        description="Publish",
+        description_plural="Publish selected case studies",
+        permissions=["publish"],
+        location=BOTH,
+    )
     def publish_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         self.apply_to_each(request, queryset, "publish", "Published")
 
     @admin.action(
-        description="Unpublish selected case studies (back to draft)", permissions=["unpublish"]
+        description="Unpublish (back to draft)",
+        description_plural="Unpublish selected case studies (back to draft)",
+        permissions=["unpublish"],
+        location=BOTH,
     )
     def unpublish_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         self.apply_to_each(request, queryset, "unpublish", "Unpublished")
 
-    @admin.action(description="Archive selected case studies", permissions=["archive"])
+    @admin.action(
+        description="Archive",
+        description_plural="Archive selected case studies",
+        permissions=["archive"],
+        location=BOTH,
+    )
     def archive_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         self.apply_to_each(request, queryset, "archive", "Archived")
 
     @admin.action(
-        description="Return selected case studies to draft (from review or the archive)",
+        description="Return to draft (from review or the archive)",
+        description_plural="Return selected case studies to draft (from review or the archive)",
         permissions=["submit"],
+        location=BOTH,
     )
     def return_to_draft_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         self.apply_to_each(request, queryset, "return_to_draft", "Returned to draft:")
 
     @admin.action(
-        description="Mark selected case studies as checked against their sources today",
+        description="Mark as checked against its sources today",
+        description_plural="Mark selected case studies as checked against their sources today",
         permissions=["change"],
+        location=BOTH,
     )
     def mark_checked_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         self.apply_to_each(request, queryset, "mark_checked", "Marked as checked today:")

@@ -11,6 +11,7 @@ from django.db import models, transaction
 from django.db.models import Case, Count, F, Q, When
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from partnerships.models import Council, Partnership
 from partnerships.vocabulary import Vocabulary, value_in, year_in_range
@@ -73,6 +74,7 @@ class EditConflict(Exception):
 @dataclass(frozen=True)
 class Transition:
     verb: str  # what the person does, as in "you may not {verb} case studies"
+    done: str  # what the history says happened
     permission: str
     role: str  # who has the permission, for the refusal message
 
@@ -81,22 +83,25 @@ EDITOR, PUBLISHER = "an editor", "a publisher"
 # The editorial workflow: from one status to another, and who may make the move.
 TRANSITIONS = {
     (Status.DRAFT, Status.IN_REVIEW): Transition(
-        "submit for review", "catalogue.submit_casestudy", EDITOR
+        "submit for review", "submitted for review", "catalogue.submit_casestudy", EDITOR
     ),
     (Status.IN_REVIEW, Status.DRAFT): Transition(
-        "return to draft", "catalogue.submit_casestudy", EDITOR
+        "return to draft", "returned to draft", "catalogue.submit_casestudy", EDITOR
     ),
     (Status.IN_REVIEW, Status.PUBLISHED): Transition(
-        "publish", "catalogue.publish_casestudy", PUBLISHER
+        "publish", "published", "catalogue.publish_casestudy", PUBLISHER
     ),
     (Status.PUBLISHED, Status.DRAFT): Transition(
-        "unpublish", "catalogue.unpublish_casestudy", PUBLISHER
+        "unpublish", "unpublished", "catalogue.unpublish_casestudy", PUBLISHER
     ),
     (Status.PUBLISHED, Status.ARCHIVED): Transition(
-        "archive", "catalogue.archive_casestudy", PUBLISHER
+        "archive", "archived", "catalogue.archive_casestudy", PUBLISHER
     ),
     (Status.ARCHIVED, Status.DRAFT): Transition(
-        "restore from the archive", "catalogue.archive_casestudy", PUBLISHER
+        "restore from the archive",
+        "restored from the archive",
+        "catalogue.archive_casestudy",
+        PUBLISHER,
     ),
 }
 
@@ -244,6 +249,12 @@ class CaseStudyQuerySet(models.QuerySet):
         return counts
 
 
+# Kept by name: catalogue/history.py records one version after a save made of many parts.
+CASE_STUDY_HISTORY = HistoricalRecords(
+    m2m_fields=["councils", "service_areas"], excluded_fields=["search_vector"]
+)
+
+
 class CaseStudy(models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
@@ -297,6 +308,8 @@ class CaseStudy(models.Model):
     search_vector = SearchVectorField(null=True, editable=False)
 
     objects = CaseStudyQuerySet.as_manager()
+    # A version of every save, with who and when; see catalogue/history.py.
+    history = CASE_STUDY_HISTORY
 
     class Meta:
         verbose_name_plural = "case studies"
@@ -371,6 +384,15 @@ class CaseStudy(models.Model):
     def missing_for_publication(self) -> list[str]:
         return [item for item, done in self.publication_checklist() if not done]
 
+    def check_still_complete(self) -> None:
+        """A published case study keeps everything publishing needed (WorkflowError if not)."""
+        if self.status == Status.PUBLISHED and (missing := self.missing_for_publication()):
+            raise WorkflowError(
+                f"“{self.title}” is published, so it must keep {join_words(missing)}. Put "
+                "them back, or have a publisher unpublish it first.",
+                missing=missing,
+            )
+
     def next_statuses(self, user: AbstractBaseUser) -> list[Status]:
         """The statuses this person may move the case study to from where it is now."""
         return [
@@ -409,7 +431,7 @@ class CaseStudy(models.Model):
             )
         transition = TRANSITIONS[(Status(self.status), Status(target))]
         self.status = target
-        self.save_as(by, transition.verb.capitalize(), update_fields=["status", "updated_at"])
+        self.save_as(by, transition.done.capitalize(), update_fields=["status", "updated_at"])
 
     def submit(self, *, by: AbstractBaseUser) -> None:
         self.move_to(Status.IN_REVIEW, by=by)
@@ -484,6 +506,8 @@ class Outcome(models.Model):
         max_length=10, choices=Confidence.choices, default=Confidence.MEDIUM
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["case_study", "pk"]
         indexes = [models.Index(fields=["case_study", "evidence"])]
@@ -528,6 +552,8 @@ class Source(models.Model):
     section = models.CharField(
         "page or section", max_length=100, blank=True, help_text="e.g. p. 12, or 'Appendix A'."
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["case_study", "pk"]

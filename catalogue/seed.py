@@ -12,11 +12,12 @@ from typing import Any
 import yaml
 from django.db import transaction
 from django.utils.text import slugify
+from simple_history.utils import bulk_create_with_history
 
 from partnerships.models import Council, Governance, Membership, Organisation, Partnership, Sector
 from partnerships.register import load_council_register
 
-from . import search
+from . import history, search
 from .models import (
     CaseStudy,
     Confidence,
@@ -167,41 +168,58 @@ def save_case_study(
         "from_transforming_together": bool(row.get("transforming_together")),
         "partnership": save_partnership(row.get("partnership"), councils, report),
     }
-    if case_study:
+    created = case_study is None
+    if created:
+        case_study = CaseStudy(slug=row["slug"], status=Status.PUBLISHED)
+        report.case_studies_created += 1
+    else:
+        report.case_studies_updated += 1
+    reason = "Loaded from the seed data" if created else "Reloaded from the seed data"
+    with history.one_version(case_study, by=None, reason=reason, created=created):
         for name, value in fields.items():
             setattr(case_study, name, value)
         case_study.save()
-        case_study.outcomes.all().delete()
-        case_study.sources.all().delete()
-        report.case_studies_updated += 1
-    else:
-        case_study = CaseStudy.objects.create(slug=row["slug"], status=Status.PUBLISHED, **fields)
-        report.case_studies_created += 1
-    case_study.councils.set([councils[ref] for ref in row["councils"]])
-    case_study.service_areas.set(ServiceArea.objects.filter(slug__in=row["service_areas"]))
-    Outcome.objects.bulk_create(
-        Outcome(
-            case_study=case_study,
-            description=outcome["description"].strip(),
-            kind=outcome["kind"],
-            figure=outcome.get("figure"),
-            unit=outcome.get("unit") or "",
-            period=str(outcome.get("period") or ""),
-            evidence=outcome["evidence"],
-            confidence=outcome["confidence"],
-        )
-        for outcome in row.get("outcomes", [])
+        if not created:
+            case_study.outcomes.all().delete()
+            case_study.sources.all().delete()
+        case_study.councils.set([councils[ref] for ref in row["councils"]])
+        case_study.service_areas.set(ServiceArea.objects.filter(slug__in=row["service_areas"]))
+        save_parts(case_study, outcomes=row.get("outcomes", []), sources=row["sources"])
+
+
+def save_parts(
+    case_study: CaseStudy, *, outcomes: list[dict[str, Any]], sources: list[dict[str, Any]]
+) -> None:
+    """Add outcomes and sources, each with the first version of its history."""
+    bulk_create_with_history(
+        [
+            Outcome(
+                case_study=case_study,
+                description=outcome["description"].strip(),
+                kind=outcome["kind"],
+                figure=outcome.get("figure"),
+                unit=outcome.get("unit") or "",
+                period=str(outcome.get("period") or ""),
+                evidence=outcome["evidence"],
+                confidence=outcome.get("confidence") or Confidence.MEDIUM,
+            )
+            for outcome in outcomes
+        ],
+        Outcome,
     )
-    Source.objects.bulk_create(
-        Source(
-            case_study=case_study,
-            url=source["url"],
-            title=source.get("title") or source["url"],
-            publisher=source.get("publisher") or "",
-            year=source.get("year"),
-            section=source.get("section") or "",
-        )
-        for source in row["sources"]
+    bulk_create_with_history(
+        [
+            Source(
+                case_study=case_study,
+                url=source["url"],
+                title=source.get("title") or source["url"],
+                publisher=source.get("publisher") or "",
+                year=source.get("year"),
+                section=source.get("section") or "",
+            )
+            for source in sources
+        ],
+        Source,
     )
 
 
