@@ -215,3 +215,17 @@ def test_archived_case_studies_are_not_public(client):
     assert client.get(case_study.get_absolute_url()).status_code == 404
     assert case_study.title not in client.get("/case-studies/").content.decode()
     assert not CaseStudy.objects.published().exists()
+
+
+@pytest.mark.django_db
+def test_an_edit_cannot_strip_a_published_case_study_of_what_publishing_needs(client):
+    client.force_login(make_editor())
+    case_study = make_ready_case_study(status=Status.PUBLISHED)
+    form = case_study_form(case_study)
+    form["sources-0-DELETE"] = "on"
+
+    response = client.post(change_url(case_study), form)
+
+    assert response.status_code == 200
+    assert "is published, so it must keep at least one source" in response.content.decode()
+    assert case_study.sources.count() == 1
