@@ -1,3 +1,7 @@
+import base64
+import binascii
+from pathlib import Path
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -6,11 +10,11 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from . import history, search
+from . import history, imports, search
 from .models import (
     CHECK_INTERVAL_MONTHS,
     TRANSITIONS,
@@ -104,6 +108,50 @@ class CaseStudyAdminForm(forms.ModelForm):
             "with their changes, merge the two, and save again.",
             code="edit_conflict",
         )
+
+
+IMPORT_TEMPLATE = "admin/catalogue/casestudy/import.html"
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Spreadsheet (.csv or .xlsx)",
+        allow_empty_file=True,  # catalogue/imports.py says what is wrong with it
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > imports.MAX_BYTES:
+            raise ValidationError(
+                f"The file is larger than {imports.MAX_BYTES // 1024} KB; split it up."
+            )
+        return upload
+
+    def content_and_name(self) -> tuple[bytes, str]:
+        upload = self.cleaned_data["file"]
+        return upload.read(), Path(upload.name).name
+
+
+class ImportConfirmForm(forms.Form):
+    """The checked file, carried in the page so that any server can finish the import."""
+
+    content = forms.CharField(widget=forms.HiddenInput)
+    filename = forms.CharField(widget=forms.HiddenInput, max_length=255)
+
+    @classmethod
+    def for_file(cls, content: bytes, filename: str) -> "ImportConfirmForm":
+        encoded = base64.b64encode(content).decode("ascii")
+        return cls(initial={"content": encoded, "filename": filename})
+
+    def clean_content(self) -> bytes:
+        try:
+            return base64.b64decode(self.cleaned_data["content"], validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise ValidationError("The checked file was damaged; upload it again.") from error
+
+    def content_and_name(self) -> tuple[bytes, str]:
+        return self.cleaned_data["content"], Path(self.cleaned_data["filename"]).name
 
 
 class LastCheckedFilter(admin.SimpleListFilter):
@@ -262,6 +310,12 @@ class CaseStudyAdmin(admin.ModelAdmin):
                 view(self.restore_view),
                 name=f"{name}_restore",
             ),
+            path("import/", view(self.import_view), name=f"{name}_import"),
+            path(
+                "import/template.csv",
+                view(self.import_template_view),
+                name=f"{name}_import_template",
+            ),
             *super().get_urls(),
         ]
 
@@ -349,6 +403,66 @@ class CaseStudyAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
         return redirect("admin:catalogue_casestudy_change", case_study.pk)
+
+    # -- bulk import -----------------------------------------------------------------------
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload, a dry run listing each row's problems, then confirm (catalogue/imports.py)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Import case studies from a spreadsheet",
+            "columns": imports.COLUMNS,
+            "upload_form": ImportUploadForm(),
+        }
+        status = 200
+        if request.method == "POST":
+            if "confirm" in request.POST:
+                form = ImportConfirmForm(request.POST)
+                dry_run = False
+            else:
+                form = ImportUploadForm(request.POST, request.FILES)
+                context["upload_form"] = form
+                dry_run = True
+            if not form.is_valid():
+                context["file_error"] = " ".join(
+                    error for errors in form.errors.values() for error in errors
+                )
+                return TemplateResponse(request, IMPORT_TEMPLATE, context, status=400)
+            content, filename = form.content_and_name()
+            context["filename"] = filename
+            try:
+                report = imports.import_case_studies(
+                    content=content, filename=filename, dry_run=dry_run, by=request.user
+                )
+            except imports.ImportFileError as error:
+                context["file_error"] = str(error)
+                return TemplateResponse(request, IMPORT_TEMPLATE, context, status=400)
+            if report.imported:
+                self.message_user(
+                    request,
+                    f"Imported {len(report.new)} case studies from {filename} as drafts; "
+                    f"{len(report.unchanged)} already in the catalogue were left unchanged.",
+                    messages.SUCCESS,
+                )
+                return redirect(
+                    reverse("admin:catalogue_casestudy_changelist") + "?status__exact=draft"
+                )
+            context["report"] = report
+            context["confirm_form"] = ImportConfirmForm.for_file(content, filename)
+            status = 200 if report.ok else 400
+        return TemplateResponse(request, IMPORT_TEMPLATE, context, status=status)
+
+    def import_template_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        response = HttpResponse(
+            imports.TEMPLATE.read_bytes(), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = 'attachment; filename="import-template.csv"'
+        return response
 
     @admin.display(description="Preview")
     def body_preview(self, case_study: CaseStudy) -> str:
