@@ -470,7 +470,7 @@ class CaseStudyAdmin(admin.ModelAdmin):
             return "No body yet."
         return format_html('<div class="prose">{}</div>', markdown(case_study.body))
 
-    @admin.display(description="Ready to publish?")
+    @admin.display(description="Ready to publish")
     def publication_checklist(self, case_study: CaseStudy) -> str:
         if case_study.pk is None:
             return "Save the case study first; this then lists what publishing needs."

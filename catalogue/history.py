@@ -213,6 +213,8 @@ def marked_difference(before: str, after: str) -> SafeString:
             continue
         if i2 > i1:
             html.append(f"<del>{escape(''.join(old[i1:i2]))}</del>")
+        if i2 > i1 and j2 > j1:
+            html.append(" ")  # so that a replaced word does not run into its replacement
         if j2 > j1:
             html.append(f"<ins>{escape(''.join(new[j1:j2]))}</ins>")
     return mark_safe("".join(html))  # noqa: S308 - every piece of text is escaped above

@@ -1,7 +1,9 @@
 """Small keyword-only factories: unique values come from a counter, never from randomness."""
 
+import importlib
 from itertools import count
 
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
 
 from catalogue.models import (
@@ -170,8 +172,17 @@ def make_staff_user(*, superuser: bool = True) -> User:
     )
 
 
+def ensure_roles() -> None:
+    """The roles as migration 0004 makes them. Transactional tests (the browser tests) empty
+    the database after themselves, and that takes the groups too."""
+    if Group.objects.filter(name__in=["Editor", "Publisher"]).count() < 2:
+        roles = importlib.import_module("catalogue.migrations.0004_roles")
+        roles.assign_roles(django_apps, None)
+
+
 def make_user_in_role(*, role: str) -> User:
     """A staff account in one of the editorial groups: "Editor" or "Publisher"."""
+    ensure_roles()
     n = _next()
     user = User.objects.create_user(
         username=f"{role.lower()}{n}", password="a-long-test-password-1", is_staff=True

@@ -39,6 +39,11 @@ def create_roles(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
+    assign_roles(apps, schema_editor)
+
+
+def assign_roles(apps, schema_editor):
+    """The groups and their permissions (which must exist already)."""
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
 

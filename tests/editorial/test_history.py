@@ -140,7 +140,7 @@ def test_a_version_is_compared_field_by_field_with_the_published_one(client):
     assert response.status_code == 200
     assert "Compared with the <strong>published version</strong>" in page
     assert '<th scope="row">Title</th>' in page and '<th scope="row">Summary</th>' in page
-    assert "<del>in</del><ins>across</ins>" in page
+    assert "<del>in</del> <ins>across</ins>" in page
     assert '<th scope="row">Councils</th>' not in page  # unchanged fields are not listed
 
 

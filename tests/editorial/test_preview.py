@@ -26,7 +26,8 @@ def test_staff_preview_an_unpublished_case_study_at_its_public_address(client, s
     page = response.content.decode()
     assert response.status_code == 200
     assert "Draft preview." in page
-    assert f"This case study is {case_study.get_status_display().lower()}" in page
+    state = "a draft" if status == Status.DRAFT else case_study.get_status_display().lower()
+    assert f"This case study is {state}: only editors can see this page" in page
     assert "Work in progress" in page
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
     assert response["X-Robots-Tag"] == "noindex"
