@@ -225,3 +225,33 @@ def test_a_publisher_publishes_and_archives_through_the_admin(client):
 
     client.post(CHANGELIST, {"action": "archive_selected", "_selected_action": [case_study.pk]})
     assert CaseStudy.objects.get(pk=case_study.pk).status == Status.ARCHIVED
+
+
+@pytest.mark.django_db
+def test_an_editors_crafted_publish_from_the_edit_pages_action_menu_is_refused(client):
+    client.force_login(make_editor())
+    case_study = make_ready_case_study(status=Status.IN_REVIEW)
+
+    client.post(
+        change_url(case_study),
+        {"CHANGE_FORM-action": "publish_selected", "_selected_action": [case_study.pk]},
+    )
+
+    assert CaseStudy.objects.get(pk=case_study.pk).status == Status.IN_REVIEW
+
+
+@pytest.mark.django_db
+def test_a_publisher_publishes_from_the_edit_pages_action_menu(client):
+    client.force_login(make_publisher())
+    case_study = make_ready_case_study(status=Status.IN_REVIEW)
+    page = client.get(change_url(case_study)).content.decode()
+    assert '<option value="publish_selected">Publish</option>' in page
+
+    response = client.post(
+        change_url(case_study),
+        {"CHANGE_FORM-action": "publish_selected", "_selected_action": [case_study.pk]},
+        follow=True,
+    )
+
+    assert "Published 1 case study." in response.content.decode()
+    assert CaseStudy.objects.get(pk=case_study.pk).status == Status.PUBLISHED
