@@ -147,9 +147,8 @@ def test_importing_the_same_file_twice_changes_nothing(editor_client):
 
 @pytest.mark.django_db
 def test_an_existing_slug_is_never_overwritten(editor_client):
-    make_case_study(title="An editor's careful work").__class__.objects.filter().update(
-        slug="case-a"
-    )
+    existing = make_case_study(title="An editor's careful work")
+    CaseStudy.objects.filter(pk=existing.pk).update(slug="case-a")
     report = import_case_studies(
         content=csv_bytes([row("case-a", title="From the file")]), filename="x.csv", dry_run=False
     )
