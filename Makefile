@@ -29,7 +29,7 @@ fi; \
 exit 1
 endef
 
-.PHONY: help run serve test install admin check lint format clean backup restore
+.PHONY: help run serve test install admin editor publisher check lint format clean backup restore
 
 help:
 	@echo "make run    set up (virtualenv, install, migrate, load the real data) and serve on http://$(HOST):$(PORT)/"
@@ -37,6 +37,8 @@ help:
 	@echo "make admin  create an admin account (prompts for a password)"
 	@echo "make serve  production settings under gunicorn with compressed, hashed static files"
 	@echo "make backup / make restore FILE=...  dump or restore the database"
+	@echo "make editor     create an editor account: writes and submits case studies (prompts)"
+	@echo "make publisher  create a publisher account: also publishes and archives (prompts)"
 	@echo "make lint   ruff check and format check"
 
 $(PY):
@@ -90,6 +92,11 @@ restore: export DJANGO_DEBUG ?= 1
 restore: install
 	@[ -n "$(FILE)" ] || { echo "Say which backup: make restore FILE=var/backups/catalogue-....sqlite3"; exit 1; }
 	$(PY) manage.py restoredb $(FILE)
+
+editor publisher: export DJANGO_DEBUG ?= 1
+editor publisher: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py createeditor --role $@
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

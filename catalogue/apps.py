@@ -6,4 +6,4 @@ class CatalogueConfig(AppConfig):
     verbose_name = "Catalogue"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 - connects the search index to model changes
+        from . import history, signals  # noqa: F401 - connect the search index and history

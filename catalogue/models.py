@@ -1,13 +1,18 @@
 """Case studies and what they are made of: outcomes, sources and service areas."""
 
 import uuid
+from calendar import monthrange
+from dataclasses import dataclass
+from datetime import date
 from enum import nonmember
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.search import SearchVectorField
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from partnerships.models import Council, Partnership
 from partnerships.vocabulary import Vocabulary, value_in, year_in_range
@@ -42,14 +47,64 @@ class Status(Vocabulary):
     DRAFT = "draft", "Draft"
     IN_REVIEW = "in-review", "In review"
     PUBLISHED = "published", "Published"
+    ARCHIVED = "archived", "Archived"
 
     definitions = nonmember(
         {
             "draft": "Being written; visible to editors only.",
             "in-review": "Submitted for a publisher to check; visible to editors only.",
             "published": "Public in the catalogue, its exports, feeds and API.",
+            "archived": "Withdrawn from the catalogue but kept for the record; visible to "
+            "editors only.",
         }
     )
+
+
+class WorkflowError(Exception):
+    """A change of status that the workflow refuses; the message says why in plain words."""
+
+    def __init__(self, message: str, *, missing: list[str] | None = None):
+        super().__init__(message)
+        self.missing = missing or []
+
+
+class EditConflict(Exception):
+    """Someone else saved the case study after this copy of it was read."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    verb: str  # what the person does, as in "you may not {verb} case studies"
+    done: str  # what the history says happened
+    permission: str
+    role: str  # who has the permission, for the refusal message
+
+
+EDITOR, PUBLISHER = "an editor", "a publisher"
+# The editorial workflow: from one status to another, and who may make the move.
+TRANSITIONS = {
+    (Status.DRAFT, Status.IN_REVIEW): Transition(
+        "submit for review", "submitted for review", "catalogue.submit_casestudy", EDITOR
+    ),
+    (Status.IN_REVIEW, Status.DRAFT): Transition(
+        "return to draft", "returned to draft", "catalogue.submit_casestudy", EDITOR
+    ),
+    (Status.IN_REVIEW, Status.PUBLISHED): Transition(
+        "publish", "published", "catalogue.publish_casestudy", PUBLISHER
+    ),
+    (Status.PUBLISHED, Status.DRAFT): Transition(
+        "unpublish", "unpublished", "catalogue.unpublish_casestudy", PUBLISHER
+    ),
+    (Status.PUBLISHED, Status.ARCHIVED): Transition(
+        "archive", "archived", "catalogue.archive_casestudy", PUBLISHER
+    ),
+    (Status.ARCHIVED, Status.DRAFT): Transition(
+        "restore from the archive",
+        "restored from the archive",
+        "catalogue.archive_casestudy",
+        PUBLISHER,
+    ),
+}
 
 
 class OutcomeKind(Vocabulary):
@@ -151,11 +206,27 @@ class CaseStudyQuerySet(models.QuerySet):
             "service_areas", models.Prefetch("councils", Council.objects.order_by("name"))
         )
 
+    def previewable_by(self, user: AbstractBaseUser | AnonymousUser) -> "CaseStudyQuerySet":
+        """Unpublished case studies that this person may preview at their public address."""
+        if user.is_active and user.is_staff and user.has_perm("catalogue.view_casestudy"):
+            return self.exclude(status=Status.PUBLISHED)
+        return self.none()
+
+    def not_checked_since(self, day: date) -> "CaseStudyQuerySet":
+        """Case studies whose sources nobody has re-verified since `day` (or ever)."""
+        return self.filter(Q(last_checked__isnull=True) | Q(last_checked__lt=day))
+
     def counts_by_response(self) -> dict[str, int]:
         rows = self.order_by().values_list("response").annotate(n=Count("pk"))
         counts = dict.fromkeys(ResponseType.values, 0)
         counts.update(dict(rows))
         return counts
+
+
+# Kept by name: catalogue/history.py records one version after a save made of many parts.
+CASE_STUDY_HISTORY = HistoricalRecords(
+    m2m_fields=["councils", "service_areas"], excluded_fields=["search_vector"]
+)
 
 
 class CaseStudy(models.Model):
@@ -197,15 +268,32 @@ class CaseStudy(models.Model):
     )
     published_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField("last edited", auto_now=True)
+    last_checked = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=True,
+        help_text="When an editor last re-verified the case study against its sources.",
+    )
+    # Optimistic locking: every save claims the version it read (see `save`).
+    version = models.PositiveIntegerField(default=1, editable=False)
     # PostgreSQL's full-text index (GIN-indexed by migration 0002); SQLite uses FTS5 instead.
     search_vector = SearchVectorField(null=True, editable=False)
 
     objects = CaseStudyQuerySet.as_manager()
+    # A version of every save, with who and when; see catalogue/history.py.
+    history = CASE_STUDY_HISTORY
 
     class Meta:
         verbose_name_plural = "case studies"
         ordering = ["-published_at", "title"]
+        permissions = [
+            ("submit_casestudy", "Can submit case studies for review"),
+            ("publish_casestudy", "Can publish case studies"),
+            ("unpublish_casestudy", "Can unpublish case studies"),
+            ("archive_casestudy", "Can archive case studies and restore them from the archive"),
+        ]
         constraints = [
             year_in_range("start_year"),
             models.CheckConstraint(
@@ -230,7 +318,21 @@ class CaseStudy(models.Model):
             self.published_at = timezone.now()
             if (update_fields := kwargs.get("update_fields")) is not None:
                 kwargs["update_fields"] = {*update_fields, "published_at"}
-        super().save(*args, **kwargs)
+        if self._state.adding:
+            super().save(*args, **kwargs)
+            return
+        # No lost updates: claim the version this copy was read at, in the same transaction
+        # as the write. If someone saved in between, nothing is written.
+        with transaction.atomic():
+            claimed = CaseStudy.objects.filter(pk=self.pk, version=self.version).update(
+                version=F("version") + 1
+            )
+            if not claimed:
+                raise EditConflict(
+                    f"“{self.title}” was changed by someone else after this copy was read."
+                )
+            self.version += 1
+            super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("catalogue:case_study_detail", kwargs={"slug": self.slug})
@@ -239,14 +341,127 @@ class CaseStudy(models.Model):
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED
 
-    def publish(self) -> None:
-        self.status = Status.PUBLISHED
-        self.save(update_fields=["status", "updated_at"])
+    def publication_checklist(self) -> list[tuple[str, bool]]:
+        """What publishing needs, in plain words, each with whether it is there."""
+        return [
+            ("a summary", bool(self.summary.strip())),
+            ("a response type", bool(self.response)),
+            ("at least one service area", self.pk is not None and self.service_areas.exists()),
+            ("at least one council", self.pk is not None and self.councils.exists()),
+            ("at least one outcome", self.pk is not None and self.outcomes.exists()),
+            (
+                "at least one source with a web address (URL)",
+                self.pk is not None and self.sources.exclude(url="").exists(),
+            ),
+        ]
 
-    def unpublish(self) -> None:
+    def missing_for_publication(self) -> list[str]:
+        return [item for item, done in self.publication_checklist() if not done]
+
+    def check_still_complete(self) -> None:
+        """A published case study keeps everything publishing needed (WorkflowError if not)."""
+        if self.status == Status.PUBLISHED and (missing := self.missing_for_publication()):
+            raise WorkflowError(
+                f"“{self.title}” is published, so it must keep {join_words(missing)}. Put "
+                "them back, or have a publisher unpublish it first.",
+                missing=missing,
+            )
+
+    def next_statuses(self, user: AbstractBaseUser) -> list[Status]:
+        """The statuses this person may move the case study to from where it is now."""
+        return [
+            target
+            for (source, target), transition in TRANSITIONS.items()
+            if source == self.status and user.has_perm(transition.permission)
+        ]
+
+    def check_transition(self, target: str, *, by: AbstractBaseUser) -> None:
+        """Refuse (WorkflowError) a move the workflow does not have or this person may not make.
+
+        Publishing also needs the checklist complete; `move_to` checks that as it saves.
+        """
+        current = Status(self.status)
+        target = Status(target)
+        transition = TRANSITIONS.get((current, target))
+        if transition is None:
+            routes = [Status(t).label.lower() for (s, t) in TRANSITIONS if s == current]
+            raise WorkflowError(
+                f"A case study that is {current.label.lower()} cannot become "
+                f"{target.label.lower()}; from {current.label.lower()} it can only become "
+                f"{' or '.join(routes)}."
+            )
+        if not by.has_perm(transition.permission):
+            raise WorkflowError(
+                f"You may not {transition.verb} case studies: that is for {transition.role}."
+            )
+
+    def move_to(self, target: str, *, by: AbstractBaseUser) -> None:
+        """Change status by the workflow's rules, as `by`, and save; WorkflowError if refused."""
+        self.check_transition(target, by=by)
+        if target == Status.PUBLISHED and (missing := self.missing_for_publication()):
+            raise WorkflowError(
+                f"“{self.title}” cannot be published yet. It still needs {join_words(missing)}.",
+                missing=missing,
+            )
+        transition = TRANSITIONS[(Status(self.status), Status(target))]
+        self.status = target
+        self.save_as(by, transition.done.capitalize(), update_fields=["status", "updated_at"])
+
+    def submit(self, *, by: AbstractBaseUser) -> None:
+        self.move_to(Status.IN_REVIEW, by=by)
+
+    def publish(self, *, by: AbstractBaseUser) -> None:
+        self.move_to(Status.PUBLISHED, by=by)
+
+    def unpublish(self, *, by: AbstractBaseUser) -> None:
         """Back to draft; the first publication date is kept for the record."""
-        self.status = Status.DRAFT
-        self.save(update_fields=["status", "updated_at"])
+        if self.status != Status.PUBLISHED:
+            raise WorkflowError(f"“{self.title}” is not published, so it cannot be unpublished.")
+        self.move_to(Status.DRAFT, by=by)
+
+    def archive(self, *, by: AbstractBaseUser) -> None:
+        self.move_to(Status.ARCHIVED, by=by)
+
+    def return_to_draft(self, *, by: AbstractBaseUser) -> None:
+        """From review (withdrawn or sent back) or from the archive, back to draft."""
+        if self.status == Status.PUBLISHED:
+            raise WorkflowError(f"“{self.title}” is published: unpublish it instead.")
+        self.move_to(Status.DRAFT, by=by)
+
+    def mark_checked(self, *, by: AbstractBaseUser, day: date | None = None) -> None:
+        """Record that an editor re-verified it against its sources; not an edit."""
+        if not by.has_perm("catalogue.change_casestudy"):
+            raise WorkflowError("You may not mark case studies as checked: that needs an editor.")
+        self.last_checked = day or timezone.localdate()
+        # updated_at is left alone: checking is not editing.
+        self.save_as(by, "Checked against its sources", update_fields=["last_checked"])
+
+    def save_as(self, user: AbstractBaseUser | None, reason: str, **kwargs) -> None:
+        """Save, recording in the history who did it and why."""
+        self._history_user, self._change_reason = user, reason
+        try:
+            self.save(**kwargs)
+        finally:
+            del self._history_user, self._change_reason
+
+
+# Sources move and claims date: a case study is due a re-check this long after the last one.
+CHECK_INTERVAL_MONTHS = 18
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day `months` earlier, or the month's last day if it is shorter."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    return day.replace(year=year, month=month, day=min(day.day, monthrange(year, month)[1]))
+
+
+def join_words(items: list[str]) -> str:
+    """'a', 'b' and 'c' as a reader writes it."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 class Outcome(models.Model):
@@ -264,6 +479,8 @@ class Outcome(models.Model):
     confidence = models.CharField(
         max_length=10, choices=Confidence.choices, default=Confidence.MEDIUM
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["case_study", "pk"]
@@ -309,6 +526,8 @@ class Source(models.Model):
     section = models.CharField(
         "page or section", max_length=100, blank=True, help_text="e.g. p. 12, or 'Appendix A'."
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["case_study", "pk"]

@@ -10,13 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.text import slugify
+from simple_history.utils import bulk_create_with_history
 
 from partnerships.models import Council, Governance, Membership, Organisation, Partnership, Sector
 from partnerships.register import load_council_register
+from partnerships.vocabulary import Vocabulary
 
-from . import search
+from . import history, search
 from .models import (
     CaseStudy,
     Confidence,
@@ -101,27 +104,67 @@ REQUIRED = ["slug", "title", "response", "summary", "service_areas", "councils",
 
 
 def check_vocabulary(entry: dict[str, Any]) -> list[str]:
-    problems = [f"{key} is missing." for key in REQUIRED if not entry.get(key)]
-    if entry.get("response") not in ResponseType.values:
-        problems.append(f"unknown response type {entry.get('response')!r}.")
+    """Problems with a case study's required fields and vocabulary values, in plain words.
+
+    Shared by the seed loader and the spreadsheet import (catalogue/imports.py).
+    """
+    problems = [
+        "no source: every case study needs a source with a URL."
+        if key == "sources"
+        else f"{key} is missing."
+        for key in REQUIRED
+        if not entry.get(key)
+    ]
+    if entry.get("response") and entry["response"] not in ResponseType.values:
+        problems.append(unknown("response type", entry.get("response"), ResponseType))
     if entry.get("secondary_response") not in (None, "", *ResponseType.values):
-        problems.append(f"unknown secondary response {entry['secondary_response']!r}.")
+        problems.append(
+            unknown("secondary response type", entry["secondary_response"], ResponseType)
+        )
+    elif entry.get("secondary_response") and entry["secondary_response"] == entry["response"]:
+        problems.append("the secondary response type is the same as the response type.")
     partnership = entry.get("partnership") or {}
     if partnership and partnership.get("governance") not in Governance.values:
-        problems.append(f"unknown governance form {partnership.get('governance')!r}.")
+        problems.append(unknown("governance form", partnership.get("governance"), Governance))
     for partner in partnership.get("partners", []):
         if partner.get("sector") not in Sector.values:
             problems.append(f"partner {partner.get('name')!r} has unknown sector.")
     for outcome in entry.get("outcomes", []):
+        if not (outcome.get("description") or "").strip():
+            problems.append("an outcome has no description.")
         if outcome.get("kind") not in OutcomeKind.values:
-            problems.append(f"outcome with unknown kind {outcome.get('kind')!r}.")
+            problems.append(unknown("outcome kind", outcome.get("kind"), OutcomeKind))
         if outcome.get("evidence") not in EvidenceStrength.values:
-            problems.append(f"outcome with unknown evidence {outcome.get('evidence')!r}.")
+            problems.append(
+                unknown("outcome evidence strength", outcome.get("evidence"), EvidenceStrength)
+            )
         if outcome.get("confidence") not in Confidence.values:
-            problems.append(f"outcome with unknown confidence {outcome.get('confidence')!r}.")
+            problems.append(unknown("outcome confidence", outcome.get("confidence"), Confidence))
         if outcome.get("unit") and outcome.get("figure") is None:
             problems.append(f"outcome {outcome.get('description')!r} has a unit but no figure.")
     return problems
+
+
+def unknown(what: str, value: Any, vocabulary: type[Vocabulary]) -> str:
+    return f"unknown {what} {value!r} (use {' or '.join(repr(v) for v in vocabulary.values)})."
+
+
+def unknown_references(
+    entry: dict[str, Any], councils: dict[str, Council], service_areas: set[str]
+) -> list[str]:
+    """The councils and service areas a case study names that the catalogue does not know."""
+    partnership = entry.get("partnership") or {}
+    references = {*entry["councils"], *partnership.get("member_councils", [])}
+    if partnership.get("lead_council"):
+        references.add(partnership["lead_council"])
+    return [
+        f"unknown council {ref!r}: give its GSS code (such as E08000010) or its slug."
+        for ref in sorted(references - councils.keys())
+    ] + [
+        f"unknown service area {slug!r}."
+        for slug in entry["service_areas"]
+        if slug not in service_areas
+    ]
 
 
 def check_references(rows: list[dict[str, Any]], councils: dict[str, Council]) -> None:
@@ -129,28 +172,21 @@ def check_references(rows: list[dict[str, Any]], councils: dict[str, Council]) -
     service_areas = set(ServiceArea.objects.values_list("slug", flat=True))
     problems = []
     for row in rows:
-        partnership = row.get("partnership") or {}
-        references = {*row["councils"], *partnership.get("member_councils", [])}
-        if partnership.get("lead_council"):
-            references.add(partnership["lead_council"])
         problems += [
-            f"{row['slug']}: council {ref!r} is not in the register."
-            for ref in sorted(references - councils.keys())
-        ]
-        problems += [
-            f"{row['slug']}: unknown service area {slug!r}."
-            for slug in row["service_areas"]
-            if slug not in service_areas
+            f"{row['slug']}: {problem}"
+            for problem in unknown_references(row, councils, service_areas)
         ]
     if problems:
         raise SeedError(problems)
 
 
 def councils_by_reference() -> dict[str, Council]:
-    """Councils keyed by GSS code, and by slug for those without a code."""
+    """Councils keyed by GSS code and by slug (former councils may have no code)."""
     councils = {}
     for council in Council.objects.all():
-        councils[council.gss_code or council.slug] = council
+        councils[council.slug] = council
+        if council.gss_code:
+            councils[council.gss_code] = council
     return councils
 
 
@@ -171,41 +207,64 @@ def save_case_study(
         "from_transforming_together": bool(row.get("transforming_together")),
         "partnership": save_partnership(row.get("partnership"), councils, report),
     }
-    if case_study:
+    created = case_study is None
+    if created:
+        case_study = CaseStudy(slug=row["slug"], status=Status.PUBLISHED)
+        report.case_studies_created += 1
+    else:
+        report.case_studies_updated += 1
+    reason = "Loaded from the seed data" if created else "Reloaded from the seed data"
+    with history.one_version(case_study, by=None, reason=reason, created=created):
         for name, value in fields.items():
             setattr(case_study, name, value)
         case_study.save()
-        case_study.outcomes.all().delete()
-        case_study.sources.all().delete()
-        report.case_studies_updated += 1
-    else:
-        case_study = CaseStudy.objects.create(slug=row["slug"], status=Status.PUBLISHED, **fields)
-        report.case_studies_created += 1
-    case_study.councils.set([councils[ref] for ref in row["councils"]])
-    case_study.service_areas.set(ServiceArea.objects.filter(slug__in=row["service_areas"]))
-    Outcome.objects.bulk_create(
-        Outcome(
-            case_study=case_study,
-            description=outcome["description"].strip(),
-            kind=outcome["kind"],
-            figure=outcome.get("figure"),
-            unit=outcome.get("unit") or "",
-            period=str(outcome.get("period") or ""),
-            evidence=outcome["evidence"],
-            confidence=outcome["confidence"],
-        )
-        for outcome in row.get("outcomes", [])
+        if not created:
+            case_study.outcomes.all().delete()
+            case_study.sources.all().delete()
+        case_study.councils.set([councils[ref] for ref in row["councils"]])
+        case_study.service_areas.set(ServiceArea.objects.filter(slug__in=row["service_areas"]))
+        save_parts(case_study, outcomes=row.get("outcomes", []), sources=row["sources"])
+
+
+def save_parts(
+    case_study: CaseStudy,
+    *,
+    outcomes: list[dict[str, Any]],
+    sources: list[dict[str, Any]],
+    by: AbstractBaseUser | None = None,
+) -> None:
+    """Add outcomes and sources, each with the first version of its history."""
+    bulk_create_with_history(
+        [
+            Outcome(
+                case_study=case_study,
+                description=outcome["description"].strip(),
+                kind=outcome["kind"],
+                figure=outcome.get("figure"),
+                unit=outcome.get("unit") or "",
+                period=str(outcome.get("period") or ""),
+                evidence=outcome["evidence"],
+                confidence=outcome.get("confidence") or Confidence.MEDIUM,
+            )
+            for outcome in outcomes
+        ],
+        Outcome,
+        default_user=by,
     )
-    Source.objects.bulk_create(
-        Source(
-            case_study=case_study,
-            url=source["url"],
-            title=source.get("title") or source["url"],
-            publisher=source.get("publisher") or "",
-            year=source.get("year"),
-            section=source.get("section") or "",
-        )
-        for source in row["sources"]
+    bulk_create_with_history(
+        [
+            Source(
+                case_study=case_study,
+                url=source["url"],
+                title=source.get("title") or source["url"],
+                publisher=source.get("publisher") or "",
+                year=source.get("year"),
+                section=source.get("section") or "",
+            )
+            for source in sources
+        ],
+        Source,
+        default_user=by,
     )
 
 

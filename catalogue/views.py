@@ -3,6 +3,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
+from django.utils.cache import patch_cache_control
 
 from partnerships.models import Council, Membership, Organisation, Partnership
 
@@ -132,29 +133,36 @@ def active_filters(filterset: CaseStudyFilter, query: QueryDict) -> list[dict]:
 
 @cached_public_page
 def case_study_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    case_study = get_object_or_404(
-        CaseStudy.objects.published()
-        .select_related("partnership__lead_council")
-        .prefetch_related(
-            "service_areas",
-            "councils",
-            "outcomes",
-            "sources",
-            Prefetch(
-                "partnership__memberships",
-                Membership.objects.select_related("organisation"),
-            ),
+    everything_shown = CaseStudy.objects.select_related(
+        "partnership__lead_council"
+    ).prefetch_related(
+        "service_areas",
+        "councils",
+        "outcomes",
+        "sources",
+        Prefetch(
+            "partnership__memberships",
+            Membership.objects.select_related("organisation"),
         ),
-        slug=slug,
     )
-    return render(
+    case_study = everything_shown.published().filter(slug=slug).first()
+    preview = case_study is None
+    if preview:
+        # Editors preview drafts at the public address; to anyone else they do not exist.
+        case_study = get_object_or_404(everything_shown.previewable_by(request.user), slug=slug)
+    response = render(
         request,
         "catalogue/case_study_detail.html",
         {
             "case_study": case_study,
             "related": related_case_studies(case_study),
+            "preview": preview,
         },
     )
+    if preview:
+        patch_cache_control(response, private=True, no_store=True)
+        response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 def related_case_studies(case_study: CaseStudy) -> list[CaseStudy]:

@@ -5,6 +5,7 @@ SQLite file; production sets DJANGO_DEBUG=0, DJANGO_SECRET_KEY and DJANGO_ALLOWE
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -201,3 +202,30 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
 }
+
+# Editorial workflow (issue 5): a version of every edit, sign-in throttling, short sessions.
+INSTALLED_APPS += ["simple_history", "axes"]
+MIDDLEWARE += [
+    # Records who made each change in the case-study history (needs request.user).
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # django-axes asks to be last: it turns a locked-out sign-in into the 429 page.
+    "axes.middleware.AxesMiddleware",
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Five wrong passwords for one account from one address lock that pair out for 15 minutes;
+# locking by username alone would let anyone lock an editor out from anywhere.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+if env_bool("DJANGO_BEHIND_PROXY", False):
+    AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
+# Only editors have sessions: they end after DJANGO_SESSION_IDLE_SECONDS without a request
+# (4 hours by default, long enough to write a case study) or when the browser closes.
+SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_IDLE_SECONDS", str(4 * 60 * 60)))
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True

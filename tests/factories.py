@@ -1,8 +1,10 @@
 """Small keyword-only factories: unique values come from a counter, never from randomness."""
 
+import importlib
 from itertools import count
 
-from django.contrib.auth.models import User
+from django.apps import apps as django_apps
+from django.contrib.auth.models import Group, User
 
 from catalogue.models import (
     CaseStudy,
@@ -168,3 +170,38 @@ def make_staff_user(*, superuser: bool = True) -> User:
         is_staff=True,
         is_superuser=superuser,
     )
+
+
+def ensure_roles() -> None:
+    """The roles as migration 0004 makes them. Transactional tests (the browser tests) empty
+    the database after themselves, and that takes the groups too."""
+    if Group.objects.filter(name__in=["Editor", "Publisher"]).count() < 2:
+        roles = importlib.import_module("catalogue.migrations.0004_roles")
+        roles.assign_roles(django_apps, None)
+
+
+def make_user_in_role(*, role: str) -> User:
+    """A staff account in one of the editorial groups: "Editor" or "Publisher"."""
+    ensure_roles()
+    n = _next()
+    user = User.objects.create_user(
+        username=f"{role.lower()}{n}", password="a-long-test-password-1", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def make_editor() -> User:
+    return make_user_in_role(role="Editor")
+
+
+def make_publisher() -> User:
+    return make_user_in_role(role="Publisher")
+
+
+def make_ready_case_study(*, status: str = Status.DRAFT, **kwargs) -> CaseStudy:
+    """A case study with everything publishing needs: an outcome and a source with a URL."""
+    case_study = make_case_study(status=status, **kwargs)
+    make_outcome(case_study=case_study)
+    make_source(case_study=case_study)
+    return case_study

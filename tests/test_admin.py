@@ -9,6 +9,7 @@ from tests.factories import (
     make_organisation,
     make_outcome,
     make_partnership,
+    make_ready_case_study,
     make_source,
     make_staff_user,
 )
@@ -30,7 +31,11 @@ def one_of_everything(db):
 
 
 def registered_models():
-    return [model for model in admin.site._registry if model._meta.app_label != "auth"]
+    return [
+        model
+        for model in admin.site._registry
+        if model._meta.app_label in {"catalogue", "partnerships"}
+    ]
 
 
 def test_every_domain_model_is_in_the_admin():
@@ -68,16 +73,22 @@ def test_admin_is_closed_to_the_public(client):
 
 
 @pytest.mark.django_db
-def test_publish_and_unpublish_actions(staff_client):
-    draft = make_case_study(status=Status.DRAFT)
+def test_submit_publish_and_unpublish_actions(staff_client):
+    draft = make_ready_case_study(status=Status.DRAFT)
     url = reverse("admin:catalogue_casestudy_changelist")
+
+    staff_client.post(url, {"action": "submit_selected", "_selected_action": [draft.pk]})
+    draft.refresh_from_db()
+    assert draft.status == Status.IN_REVIEW
 
     staff_client.post(url, {"action": "publish_selected", "_selected_action": [draft.pk]})
     draft.refresh_from_db()
     assert draft.status == Status.PUBLISHED
     assert draft.published_at is not None
+    staff_client.logout()
     assert staff_client.get(draft.get_absolute_url()).status_code == 200
 
+    staff_client.force_login(make_staff_user())
     staff_client.post(url, {"action": "unpublish_selected", "_selected_action": [draft.pk]})
     draft.refresh_from_db()
     assert draft.status == Status.DRAFT
@@ -119,6 +130,7 @@ def test_a_case_study_is_edited_on_one_page_with_outcomes_and_sources(staff_clie
         "councils": [council.pk],
         "partnership": "",
         "status": "draft",
+        "opened_version": case_study.version,
         "outcomes-TOTAL_FORMS": "1",
         "outcomes-INITIAL_FORMS": "0",
         "outcomes-0-kind": "projected",

@@ -79,3 +79,30 @@ def test_the_first_tab_reaches_the_skip_link(page: Page, live_server, pages):
     expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page).to_have_url(live_server.url + "/case-studies/#main")
+
+
+def test_the_draft_preview_and_the_lockout_page_have_no_axe_violations(page: Page, live_server):
+    from catalogue.models import Status
+    from tests.factories import make_editor
+
+    editor = make_editor()
+    draft = make_case_study(title="A draft", status=Status.DRAFT)
+    login = f"{live_server.url}/admin/login/"
+
+    for _ in range(5):  # the fifth wrong password shows the lockout page
+        page.goto(login)
+        page.get_by_label("Username").fill("someone-else")
+        page.get_by_label("Password").fill("wrong-password")
+        page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Sign-in paused")).to_be_visible()
+    result = Axe().run(page, options=WCAG_AA)
+    assert result.violations_count == 0, result.generate_report()
+
+    page.goto(login)
+    page.get_by_label("Username").fill(editor.username)
+    page.get_by_label("Password").fill("a-long-test-password-1")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(live_server.url + draft.get_absolute_url())
+    expect(page.get_by_role("status")).to_contain_text("Draft preview.")
+    result = Axe().run(page, options=WCAG_AA)
+    assert result.violations_count == 0, result.generate_report()

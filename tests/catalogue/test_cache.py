@@ -5,7 +5,13 @@ import re
 import pytest
 
 from catalogue.models import ResponseType, Status
-from tests.factories import make_case_study, make_outcome, make_service_area
+from tests.factories import (
+    make_case_study,
+    make_outcome,
+    make_publisher,
+    make_ready_case_study,
+    make_service_area,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,11 +33,13 @@ def test_a_cached_page_is_served_again_until_something_changes(client, django_as
 
 
 def test_publishing_shows_at_once_in_list_and_counts(client):
-    draft = make_case_study(title="Fresh news", status=Status.DRAFT, response=ResponseType.EXIT)
+    draft = make_ready_case_study(
+        title="Fresh news", status=Status.IN_REVIEW, response=ResponseType.EXIT
+    )
     assert "Fresh news" not in client.get("/case-studies/").content.decode()
     assert count(client.get("/case-studies/?response=exit").content.decode()) == 0
 
-    draft.publish()
+    draft.publish(by=make_publisher())
 
     assert "Fresh news" in client.get("/case-studies/").content.decode()
     assert count(client.get("/case-studies/?response=exit").content.decode()) == 1
@@ -48,7 +56,7 @@ def test_unpublishing_hides_at_once_everywhere(client):
     ]:
         client.get(path)  # fill the cache
 
-    case_study.unpublish()
+    case_study.unpublish(by=make_publisher())
 
     assert "Going away" not in client.get("/case-studies/").content.decode()
     assert count(client.get("/case-studies/?response=fight").content.decode()) == 0

@@ -4,7 +4,13 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from catalogue.models import CaseStudy, ResponseType, Status
-from tests.factories import make_case_study, make_outcome, make_source
+from tests.factories import (
+    make_case_study,
+    make_outcome,
+    make_publisher,
+    make_ready_case_study,
+    make_source,
+)
 
 
 def violates_constraint(action) -> bool:
@@ -84,11 +90,13 @@ def test_a_case_study_cites_a_url_once():
 
 @pytest.mark.django_db
 def test_publishing_keeps_the_first_publication_date():
-    case_study = make_case_study(status=Status.DRAFT)
-    case_study.publish()
+    publisher = make_publisher()
+    case_study = make_ready_case_study(status=Status.IN_REVIEW)
+    case_study.publish(by=publisher)
     first = case_study.published_at
-    case_study.unpublish()
-    case_study.publish()
+    case_study.unpublish(by=publisher)
+    case_study.submit(by=publisher)
+    case_study.publish(by=publisher)
 
     case_study.refresh_from_db()
     assert case_study.status == Status.PUBLISHED

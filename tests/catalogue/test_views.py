@@ -12,7 +12,7 @@ from tests.factories import (
     make_source,
 )
 
-HIDDEN = [Status.DRAFT, Status.IN_REVIEW]
+HIDDEN = [Status.DRAFT, Status.IN_REVIEW, Status.ARCHIVED]
 
 
 @pytest.mark.django_db
