@@ -7,5 +7,6 @@ admin.site.index_title = "Curate case studies"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("catalogue.api")),
     path("", include("catalogue.urls")),
 ]
