@@ -28,6 +28,7 @@ SHADES = 5
 HEX_DIRECTORY = Path(settings.BASE_DIR) / "fixtures" / "councils"
 CHARTS = ["response-by-service", "start-years", "nations", "councils"]
 RANGE_PARAMETERS = {"year_from", "year_to"}
+PARAMETER_ORDER = list(CaseStudyFilter.base_filters)
 
 
 # -- links and shading --------------------------------------------------------------------------
@@ -60,11 +61,15 @@ def filter_link(query: QueryDict, **values: str | int) -> str:
         selected = query.getlist(name)
         if name not in RANGE_PARAMETERS and selected and str(value) not in selected:
             return ""
-    order = list(CaseStudyFilter.base_filters)
     narrowed = QueryDict(mutable=True)
-    for name in sorted({*query, *values}, key=order.index):
+    for name in sorted({*query, *values}, key=PARAMETER_ORDER.index):
         narrowed.setlist(name, [str(values[name])] if name in values else query.getlist(name))
-    return reverse("catalogue:case_study_list") + "?" + narrowed.urlencode()
+    return list_url() + "?" + narrowed.urlencode()
+
+
+@cache
+def list_url() -> str:
+    return reverse("catalogue:case_study_list")
 
 
 def shade(count: int, largest: int) -> int:
@@ -193,11 +198,16 @@ def response_by_service(
 # -- bar charts ---------------------------------------------------------------------------------
 
 
+def case_studies(count: int) -> str:
+    return f"{count} case stud{'y' if count == 1 else 'ies'}"
+
+
 @dataclass
 class Bar:
     label: str
     count: int
     url: str
+    description: str = ""
     x: float = 0
     y: float = 0
     width: float = 0
@@ -246,6 +256,7 @@ def start_years(results: QuerySet, query: QueryDict) -> BarChart:
                 label=str(year),
                 count=n,
                 url=filter_link(query, year_from=year, year_to=year) if n else "",
+                description=f"Started in {year}: {case_studies(n)}",
                 x=x,
                 y=COLUMN_TOP + COLUMN_AREA - height,
                 width=COLUMN_BAR,
@@ -295,6 +306,7 @@ def nations(results: QuerySet, query: QueryDict) -> BarChart:
                 label=str(labels[nation]),
                 count=n,
                 url=filter_link(query, nation=nation) if n else "",
+                description=f"{labels[nation]}: {case_studies(n)}",
                 x=ROW_LABEL,
                 y=y,
                 width=width,
@@ -397,6 +409,11 @@ class HexMap:
     plain: list[PlacedHex]
 
 
+@cache
+def placed_hexes(name: str) -> tuple[dict[str, tuple[float, float]], float, float]:
+    return place_hexes(hex_layout(name))
+
+
 def place_hexes(layout: HexLayout) -> tuple[dict[str, tuple[float, float]], float, float]:
     """Centre of each hex in SVG units: odd rows shift right half a hex, rows grow northwards."""
     qs = [h.q for h in layout.hexes.values()]
@@ -469,7 +486,7 @@ def council_maps(results: QuerySet, query: QueryDict) -> CouncilMaps:
     largest = max((c.count for c in councils), default=0)
     maps = []
     for name, layout in layouts.items():
-        centres, width, height = place_hexes(layout)
+        centres, width, height = placed_hexes(name)
         linked, plain = [], []
         for code, h in layout.hexes.items():
             council = by_code.get(code)
