@@ -14,4 +14,6 @@ urlpatterns = [
     path("councils/<slug:slug>/", views.council_detail, name="council_detail"),
     path("organisations/<slug:slug>/", views.organisation_detail, name="organisation_detail"),
     path("partnerships/<slug:slug>/", views.partnership_detail, name="partnership_detail"),
+    path("insights/", views.insights, name="insights"),
+    path("insights/<slug:chart>.csv", views.insights_csv, name="insights_csv"),
 ]

@@ -11,6 +11,7 @@ from . import search
 from .caching import cached_public_page
 from .facets import current_index, related_ids
 from .filters import FACETS, SORT_CHOICES, CaseStudyFilter, describe
+from .insights import CHARTS, chart_rows, charts, csv_lines
 from .models import CaseStudy, ResponseType, ServiceArea
 
 PAGE_SIZE = 20
@@ -56,6 +57,7 @@ def case_study_list(request: HttpRequest) -> HttpResponse:
             "problems": problems,
             "sort_choices": [c for c in SORT_CHOICES if c[0] != "relevance" or filterset.text],
             "sort_order": filterset.sort_order,
+            "charts": charts(filterset, with_maps=False),
         },
         status=400 if filterset.form.errors else 200,
     )
@@ -266,3 +268,43 @@ def partnership_detail(request: HttpRequest, slug: str) -> HttpResponse:
             .for_listing(),
         },
     )
+
+
+# -- Insights: charts of the same result set as /case-studies/ ---------------------------------
+
+
+def insights(request: HttpRequest) -> HttpResponse:
+    filterset = CaseStudyFilter(request.GET, queryset=CaseStudy.objects.published())
+    found = charts(filterset)
+    count = found["matrix"].total
+    return render(
+        request,
+        "catalogue/insights.html",
+        {
+            "filterset": filterset,
+            "count": count,
+            "description": describe(filterset, count),
+            "problems": [str(e) for errors in filterset.form.errors.values() for e in errors],
+            **found,
+        },
+        status=400 if filterset.form.errors else 200,
+    )
+
+
+def insights_csv(request: HttpRequest, chart: str) -> HttpResponse:
+    if chart not in CHARTS:
+        raise Http404("No such chart.")
+    filterset = CaseStudyFilter(request.GET, queryset=CaseStudy.objects.published())
+    if filterset.form.errors:
+        problems = [str(e) for errors in filterset.form.errors.values() for e in errors]
+        return HttpResponse(
+            "\n".join(["This query could not be used:", *problems]),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    header, rows = chart_rows(filterset, chart)
+    response = HttpResponse(
+        "".join(csv_lines(header, rows)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="insights-{chart}.csv"'
+    return response

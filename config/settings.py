@@ -229,3 +229,39 @@ if env_bool("DJANGO_BEHIND_PROXY", False):
 SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_IDLE_SECONDS", str(4 * 60 * 60)))
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Read-only JSON API under /api/: Django REST framework, with drf-spectacular for the OpenAPI
+# document and drf-spectacular-sidecar for the Swagger UI files (served from here, no CDN).
+INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar"]
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Reads need no account, and no session or CSRF machinery runs for the API.
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    # Pagination is set on the views (catalogue.api): pages the size of the list page's.
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # `format` is not a filter here, and JSON is the only representation.
+    "URL_FORMAT_OVERRIDE": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Council partnerships catalogue API",
+    "DESCRIPTION": (
+        "Read-only JSON for the catalogue's published case studies, the councils, partner "
+        "organisations, partnerships and service areas they involve, and the codebook of every "
+        "vocabulary. `/api/case-studies/` takes the same query string as `/case-studies/`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ResponseTypeEnum": "catalogue.models.ResponseType",
+        "RegionEnum": "partnerships.models.Region",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "catalogue.api.document_error_responses",
+    ],
+}

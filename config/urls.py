@@ -26,5 +26,6 @@ urlpatterns = [
         TemplateView.as_view(template_name="accessibility.html"),
         name="accessibility",
     ),
+    path("api/", include("catalogue.api")),
     path("", include("catalogue.urls")),
 ]

@@ -24,7 +24,7 @@ WCAG_AA = {
 
 @pytest.fixture
 def pages():
-    council = make_council(name="Wigan", slug="wigan")
+    council = make_council(name="Wigan", slug="wigan", gss_code="E08000010")
     area = make_service_area(name="Adult social care", slug="adult-social-care")
     nhs = make_organisation(name="Wigan NHS Trust", sector=Sector.NHS)
     partnership = make_partnership(
@@ -56,6 +56,8 @@ def pages():
         partnership.get_absolute_url(),
         area.get_absolute_url(),
         "/responses/collaborate/",
+        "/insights/",
+        "/insights/?response=collaborate&service=adult-social-care",
     ]
 
 
