@@ -56,6 +56,7 @@ class Scenario:
     ours: str
     peer: str
     kind: str  # "list", "csv" or "detail": what the curl check looks for
+    same_results: bool = False  # both must match exactly the same case studies
 
 
 # The facet page follows ../shared/bench: one filter, facets on response type and service area
@@ -70,6 +71,7 @@ SCENARIOS = [
         "/catalogue/cases?_facet=response_type&_facet=service_area"
         "&response_type=collaborate&_size=20",
         "list",
+        same_results=True,
     ),
     Scenario(
         "search",
@@ -84,6 +86,7 @@ SCENARIOS = [
         "/case-studies/export.csv?response=collaborate&year_from=2015&year_to=2015",
         "/catalogue/cases.csv?response_type=collaborate&year=2015&_stream=on",
         "csv",
+        same_results=True,
     ),
     Scenario(
         "detail",
@@ -735,6 +738,12 @@ def bench_ours(
                 results.skipped[key] = "404: not built on this checkout"
                 log(f"  ours {scenario.name}: answers 404, skipped")
                 continue
+            peer = results.peer_checks.get((scenario.name, size))
+            if scenario.same_results and peer and peer.results != check.results:
+                results.notes.append(
+                    f"{scenario.name} at {size_label(size)} on {database}: ours matched "
+                    f"{check.results}, Datasette {peer.results}: not the same case studies"
+                )
             if not check.ok:
                 results.failures.append(
                     f"ours {scenario.name} {size_label(size)} {database} {mode}: {check}"
