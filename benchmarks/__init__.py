@@ -1,0 +1,1 @@
+"""Benchmarks: the load harness (run.py) and the Datasette peer's data (peer.py)."""

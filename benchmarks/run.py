@@ -1,0 +1,1187 @@
+"""Our catalogue against Datasette on the same synthetic case studies, under the same load.
+
+    .venv/bin/python benchmarks/run.py                       # 1k, 20k, 100k; SQLite and PostgreSQL
+    .venv/bin/python benchmarks/run.py --sizes 1000 --databases sqlite --duration 3
+
+For each size it builds (or reuses) a synthetic catalogue per database, exports the same case
+studies to a flat SQLite table for Datasette, serves the app with gunicorn under production
+settings (cold: CATALOGUE_CACHE=0; warm: CATALOGUE_CACHE=1, on Redis with --redis) and
+Datasette with facet suggestions off, all on 127.0.0.1, checks every URL with curl, warms it
+for 2 s and times it with wrk at each connection count. It prints one table (and writes it to
+--output): requests/s, p50 and p99 for both, and the ratio ours/Datasette. See README.md.
+"""
+
+import argparse
+import contextlib
+import csv
+import ctypes
+import datetime
+import functools
+import io
+import itertools
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = ROOT / "benchmarks"
+PEER_VENV = HERE / ".venv-peer"
+PEER_REQUIREMENTS = HERE / "requirements-peer.txt"
+LOOPBACK = "127.0.0.1"
+WARM_UP_SECONDS = 2
+# wrk's default socket timeout (2 s) would drop Datasette's slowest answers at 16 connections
+# from its latency figures: wait as long as a request takes, within reason.
+WRK_TIMEOUT = "30s"
+SYNTHETIC_PREFIX = "synthetic-"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One timed scenario: the same case studies asked of both servers."""
+
+    name: str
+    meaning: str
+    ours: str
+    peer: str
+    kind: str  # "list", "csv" or "detail": what the curl check looks for
+    same_results: bool = False  # both must match exactly the same case studies
+
+
+# The facet page follows ../shared/bench: one filter, facets on response type and service area
+# (ours always shows all its facets), 20 rows per page as ours shows. The CSV filter is
+# response type and start year: both servers then return exactly the same rows (a flat table has
+# only each case study's first service area, so a service filter would not match ours).
+SCENARIOS = [
+    Scenario(
+        "facet",
+        "list page, response type filter, facet counts",
+        "/case-studies/?response=collaborate",
+        "/catalogue/cases?_facet=response_type&_facet=service_area"
+        "&response_type=collaborate&_size=20",
+        "list",
+        same_results=True,
+    ),
+    Scenario(
+        "search",
+        "full-text search for 'flooding', first page",
+        "/case-studies/?q=flooding",
+        "/catalogue/cases?_search=flooding&_size=20",
+        "list",
+    ),
+    Scenario(
+        "csv",
+        "CSV export of collaborate case studies started in 2015",
+        "/case-studies/export.csv?response=collaborate&year_from=2015&year_to=2015",
+        "/catalogue/cases.csv?response_type=collaborate&year=2015&_stream=on",
+        "csv",
+        same_results=True,
+    ),
+    Scenario(
+        "detail",
+        "one case study's page (the middle one by id)",
+        "/case-studies/{slug}/",
+        "/catalogue/cases/{id}",
+        "detail",
+    ),
+]
+SCENARIO_NAMES = [s.name for s in SCENARIOS]
+
+
+class HarnessError(Exception):
+    """Something the person running the benchmark must fix; said plainly, no traceback."""
+
+
+# -- small helpers ---------------------------------------------------------------------------
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def size_label(size: int) -> str:
+    return f"{size // 1000}k" if size >= 1000 and size % 1000 == 0 else str(size)
+
+
+def parse_size(text: str) -> int:
+    text = text.strip().lower().replace("_", "").replace(",", "")
+    size = int(text[:-1]) * 1000 if text.endswith("k") else int(text)
+    if size < 1:
+        raise argparse.ArgumentTypeError("sizes must be at least 1")
+    return size
+
+
+def parse_seconds(text: str) -> int:
+    match = re.fullmatch(r"(\d+)\s*([sm]?)", text.strip().lower())
+    if not match or int(match[1]) < 1:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (say 10 or 10s or 1m)")
+    return int(match[1]) * (60 if match[2] == "m" else 1)
+
+
+def fmt_ms(value: float | None) -> str:
+    if value is None:
+        return "–"
+    if value >= 100:
+        return f"{value:,.0f} ms"
+    return f"{value:.1f} ms" if value >= 10 else f"{value:.2f} ms"
+
+
+def fmt_rps(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def run(cmd: list[str], *, env: dict | None = None, timeout: float, what: str) -> str:
+    """Run a bounded command; on failure raise with the end of its output."""
+    try:
+        done = subprocess.run(
+            cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired as error:
+        raise HarnessError(f"{what}: gave up after {timeout:.0f} s") from error
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+        raise HarnessError(f"{what} failed (exit {done.returncode}):\n{tail}")
+    return done.stdout
+
+
+def port_is_free(port: int) -> bool:
+    """Nothing listens there. SO_REUSEADDR as servers use it: the TIME_WAIT connections that
+    a finished wrk run leaves behind do not make a port taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((LOOPBACK, port))
+        except OSError:
+            return False
+    return True
+
+
+def require_free_port(port: int) -> None:
+    if not port_is_free(port):
+        raise HarnessError(
+            f"port {port} on {LOOPBACK} is taken by another process. Stop it, or choose other "
+            f"ports with --port (the harness uses --port and --port + 1)."
+        )
+
+
+def app_reads(name: str) -> bool:
+    """Whether this checkout's app code mentions an environment variable at all."""
+    for folder in ("config", "catalogue", "partnerships"):
+        for path in (ROOT / folder).rglob("*.py"):
+            if name in path.read_text(encoding="utf-8", errors="replace"):
+                return True
+    return False
+
+
+# -- servers: started in their own process group, always stopped -----------------------------
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM if the harness itself dies (even by SIGKILL). Linux only."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen
+    log_path: Path
+    port: int
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+class Servers:
+    """Every server the harness starts; `stop_all` ends each one's process group by its id."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.running: list[Server] = []
+
+    def start(self, name: str, cmd: list[str], *, env: dict, port: int) -> Server:
+        require_free_port(port)
+        log_path = self.workdir / f"{name}-{port}-{len(self.running)}.log"
+        with log_path.open("w") as log_file:
+            process = subprocess.Popen(
+                cmd,
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: workers die with it
+                preexec_fn=_die_with_parent,  # the harness has no other threads
+            )
+        server = Server(name, process, log_path, port)
+        self.running.append(server)
+        return server
+
+    def wait_ready(self, server: Server, path: str, headers: dict, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if server.process.poll() is not None:
+                raise HarnessError(
+                    f"{server.name} exited (code {server.process.returncode}) before it "
+                    f"answered on port {server.port}:\n{server.log_tail()}"
+                )
+            status, _, _ = curl(f"http://{LOOPBACK}:{server.port}{path}", headers, timeout=5)
+            if status == 200:
+                return
+            time.sleep(0.3)
+        raise HarnessError(
+            f"{server.name} did not answer 200 on {path} within {timeout:.0f} s:\n"
+            f"{server.log_tail()}"
+        )
+
+    def stop(self, server: Server) -> None:
+        if server.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.process.pid, signal.SIGTERM)
+            try:
+                server.process.wait(timeout=25)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(server.process.pid, signal.SIGKILL)
+                server.process.wait(timeout=10)
+        # Workers of a process group can outlive their master for a moment.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(server.process.pid, signal.SIGKILL)
+        if server in self.running:
+            self.running.remove(server)
+
+    def stop_all(self) -> None:
+        for server in list(self.running):
+            with contextlib.suppress(Exception):
+                self.stop(server)
+
+
+# -- HTTP: curl for the checks, wrk for the timings -----------------------------------------
+
+
+def curl(url: str, headers: dict, *, timeout: float = 120) -> tuple[int, int, bytes]:
+    """(status, bytes, body) of one GET; status 0 if nothing answered."""
+    assert url.startswith(f"http://{LOOPBACK}:"), url  # loopback only, always
+    with tempfile.NamedTemporaryFile() as body_file:
+        cmd = ["curl", "-s", "-o", body_file.name, "-w", "%{http_code} %{size_download}"]
+        cmd += ["--max-time", str(int(timeout))]
+        for key, value in headers.items():
+            cmd += ["-H", f"{key}: {value}"]
+        done = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=timeout + 10)
+        try:
+            status, size = done.stdout.split()
+            return int(status), int(float(size)), Path(body_file.name).read_bytes()
+        except ValueError:
+            return 0, 0, b""
+
+
+@dataclass
+class Timing:
+    rps: float
+    p50: float | None  # None when no request completed
+    p99: float | None
+    requests: int
+    errors: str = ""
+
+
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def to_ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if not match:
+        raise ValueError(text)
+    return float(match[1]) * UNITS_MS[match[2]]
+
+
+def parse_wrk(output: str) -> Timing:
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)
+    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.M)
+    total = re.search(r"^\s+(\d+) requests in", output, re.M)
+    if not (rps and p50 and p99 and total):
+        raise HarnessError(f"could not read wrk's output:\n{output}")
+    errors = [] if int(total[1]) else ["no request completed in time"]
+    if match := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
+        errors.append(f"{match[1]} non-2xx")
+    if match := re.search(r"Socket errors: (.*)", output):
+        errors.append(f"socket errors: {match[1].strip()}")
+    return Timing(
+        rps=float(rps[1]),
+        p50=to_ms(p50[1]) if int(total[1]) else None,
+        p99=to_ms(p99[1]) if int(total[1]) else None,
+        requests=int(total[1]),
+        errors="; ".join(errors),
+    )
+
+
+def wrk(url: str, headers: dict, *, connections: int, seconds: int, latency: bool) -> str:
+    assert url.startswith(f"http://{LOOPBACK}:"), url
+    threads = min(2, connections)
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", f"--timeout={WRK_TIMEOUT}"]
+    if latency:
+        cmd.append("--latency")
+    for key, value in headers.items():
+        cmd += ["-H", f"{key}: {value}"]
+    done = subprocess.run(
+        cmd + [url], capture_output=True, text=True, timeout=seconds + 60, check=False
+    )
+    if done.returncode != 0:
+        raise HarnessError(f"wrk failed on {url}: {done.stderr.strip()}")
+    return done.stdout
+
+
+def measure(url: str, headers: dict, *, connections: int, seconds: int) -> Timing:
+    wrk(url, headers, connections=connections, seconds=WARM_UP_SECONDS, latency=False)
+    return parse_wrk(wrk(url, headers, connections=connections, seconds=seconds, latency=True))
+
+
+# -- what each URL really returns (a fast empty page is no result) ---------------------------
+
+
+@dataclass
+class Check:
+    status: int
+    size: int
+    results: int | None = None  # matching case studies, rows in a CSV
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and not self.problem
+
+
+def check_ours(url: str, headers: dict, scenario: Scenario, expect_title: str) -> Check:
+    status, size, body = curl(url, headers)
+    check = Check(status, size)
+    if status != 200:
+        check.problem = f"status {status}"
+        return check
+    text = body.decode("utf-8", errors="replace")
+    if scenario.kind == "list":
+        count = re.search(r'data-result-count="(\d+)"', text)
+        cards = text.count('class="card__title"')
+        check.results = int(count[1]) if count else None
+        if not count or check.results == 0 or cards == 0:
+            check.problem = "empty result page"
+    elif scenario.kind == "csv":
+        check.results = max(len(list(csv.reader(io.StringIO(text)))) - 1, 0)
+        if check.results == 0:
+            check.problem = "CSV without rows"
+    elif expect_title not in text:
+        check.problem = "the case study's title is not on the page"
+    return check
+
+
+def check_peer(base: str, path: str, scenario: Scenario, expect_title: str) -> Check:
+    status, size, body = curl(base + path, {})
+    check = Check(status, size)
+    if status != 200:
+        check.problem = f"status {status}"
+        return check
+    text = body.decode("utf-8", errors="replace")
+    if scenario.kind == "list":
+        # The JSON of the same page says how many rows matched and how many are shown.
+        _, _, data = curl(base + path.replace("/cases?", "/cases.json?", 1), {})
+        payload = json.loads(data or b"{}")
+        check.results = payload.get("filtered_table_rows_count")
+        if not check.results or not payload.get("rows"):
+            check.problem = "empty result page"
+        if scenario.name == "facet" and len(payload.get("facet_results", {})) < 2:
+            check.problem = "facets not computed (timed out?)"
+    elif scenario.kind == "csv":
+        check.results = max(len(list(csv.reader(io.StringIO(text)))) - 1, 0)
+        if check.results == 0:
+            check.problem = "CSV without rows"
+    elif expect_title not in text:
+        check.problem = "the case study's title is not on the page"
+    return check
+
+
+# -- data: synthetic catalogues (one per database) and the peer's flat table -----------------
+
+
+@dataclass
+class Options:
+    sizes: list[int]
+    databases: list[str]
+    modes: list[str]
+    connections: list[int]
+    scenarios: list[Scenario]
+    seed: int
+    seconds: int
+    redis: bool
+    redis_url: str
+    rebuild: bool
+    data_dir: Path
+    postgres_url: str
+    port: int
+    workers: int | None
+    threads: int | None
+    peer_python: str
+    output: Path
+    build_only: bool
+
+
+def management_env(database_url: str) -> dict:
+    """Production settings for manage.py; the cache stays off while data is loaded."""
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
+    env.update(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS=LOOPBACK,
+        DATABASE_URL=database_url,
+        CATALOGUE_CACHE="0",
+    )
+    return env
+
+
+def manage(database_url: str, *args: str, timeout: float = 600) -> str:
+    return run(
+        [sys.executable, "manage.py", *args],
+        env=management_env(database_url),
+        timeout=timeout,
+        what=f"manage.py {' '.join(args)}",
+    )
+
+
+def postgres_admin_url(options: Options, database: str) -> str:
+    parts = urllib.parse.urlsplit(options.postgres_url)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def postgres_execute(options: Options, sql: str) -> None:
+    import psycopg  # the app's own driver, in the app's virtualenv
+
+    with psycopg.connect(postgres_admin_url(options, "postgres"), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def published_count(database: str, url: str) -> tuple[int, int]:
+    """(published case studies, case studies that are not synthetic) in a catalogue database."""
+    sql_published = "SELECT count(*) FROM catalogue_casestudy WHERE status = 'published'"
+    sql_real = (
+        f"SELECT count(*) FROM catalogue_casestudy WHERE slug NOT LIKE '{SYNTHETIC_PREFIX}%'"
+    )
+    if database == "sqlite":
+        with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as conn:
+            return conn.execute(sql_published).fetchone()[0], conn.execute(sql_real).fetchone()[0]
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql_published).fetchone()[0], conn.execute(sql_real).fetchone()[0]
+
+
+def synthetic_database(options: Options, database: str, size: int) -> tuple[str, bool]:
+    """The DATABASE_URL of a synthetic catalogue of `size`, built if needed; (url, built now)."""
+    label = f"{size_label(size)}" + (f"_s{options.seed}" if options.seed != 1 else "")
+    if database == "sqlite":
+        path = options.data_dir / f"synthetic-{label}.sqlite3"
+        url = f"sqlite:///{path}"
+        partial = path.with_suffix(".partial.sqlite3")
+        partial_url = f"sqlite:///{partial}"
+        exists = path.exists()
+    else:
+        name = f"bench_{label}"
+        assert name.startswith("bench_")  # the only databases this harness may touch
+        url = postgres_admin_url(options, name)
+        partial_name = f"{name}_partial"
+        partial_url = postgres_admin_url(options, partial_name)
+        import psycopg
+
+        with psycopg.connect(postgres_admin_url(options, "postgres")) as conn:
+            exists = bool(
+                conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            )
+    if exists and not options.rebuild:
+        # Migrations may have changed since it was built (new indexes): apply them, then check.
+        manage(url, "migrate", "--no-input", "-v0", timeout=1800)
+        published, real = published_count(database, url)
+        if published == size and real == 0:
+            log(f"{database} {size_label(size)}: reusing {url}")
+            return url, False
+        log(f"{database} {size_label(size)}: holds {published} published, rebuilding")
+
+    log(f"{database} {size_label(size)}: generating {size:,} synthetic case studies")
+    started = time.monotonic()
+    if database == "sqlite":
+        for leftover in (partial, Path(f"{partial}-journal"), Path(f"{partial}-wal")):
+            leftover.unlink(missing_ok=True)
+    else:
+        postgres_execute(options, f'DROP DATABASE IF EXISTS "{partial_name}" WITH (FORCE)')
+        postgres_execute(options, f'CREATE DATABASE "{partial_name}"')
+    manage(partial_url, "migrate", "--no-input", "-v0")
+    manage(
+        partial_url,
+        "generatesynthetic",
+        f"--count={size}",
+        f"--seed={options.seed}",
+        timeout=3600,
+    )
+    # Built under another name and renamed at the end: an interrupted build is never reused.
+    if database == "sqlite":
+        partial.replace(path)
+    else:
+        postgres_execute(options, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        postgres_execute(options, f'ALTER DATABASE "{partial_name}" RENAME TO "{name}"')
+    log(f"{database} {size_label(size)}: built in {time.monotonic() - started:.0f} s")
+    return url, True
+
+
+def peer_venv(options: Options) -> Path:
+    """benchmarks/.venv-peer with Datasette and sqlite-utils, made once (git-ignored)."""
+    datasette = PEER_VENV / "bin" / "datasette"
+    if not datasette.exists():
+        log(f"creating {PEER_VENV.relative_to(ROOT)} with {options.peer_python}")
+        run([options.peer_python, "-m", "venv", str(PEER_VENV)], timeout=300, what="venv")
+        run(
+            [str(PEER_VENV / "bin" / "pip"), "install", "-q", "-r", str(PEER_REQUIREMENTS)],
+            timeout=900,
+            what="pip install datasette sqlite-utils",
+        )
+    return PEER_VENV
+
+
+def peer_database(options: Options, size: int, source_url: str, source_rebuilt: bool) -> Path:
+    """The flat `cases` table (with FTS5) of the same case studies, as Datasette serves it.
+
+    The synthetic data is the same for a size and seed on every database, so one peer file per
+    size and seed serves the comparison with both. Datasette names the database after the
+    file, hence catalogue.db in a folder per size.
+    """
+    label = f"{size_label(size)}-s{options.seed}"
+    path = options.data_dir / f"peer-{label}" / "catalogue.db"
+    if path.exists() and not (options.rebuild or source_rebuilt):
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            try:
+                rows = conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+                has_fts = conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE name = 'cases_fts'"
+                ).fetchone()
+            except sqlite3.DatabaseError:
+                rows, has_fts = -1, None
+        if rows == size and has_fts:
+            log(f"peer {size_label(size)}: reusing {path}")
+            return path
+    log(f"peer {size_label(size)}: exporting the case studies to a flat table")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial.db")
+    env = management_env(source_url)
+    run(
+        [
+            sys.executable,
+            str(HERE / "peer.py"),
+            str(partial),
+            "--sqlite-utils",
+            str(peer_venv(options) / "bin" / "sqlite-utils"),
+        ],
+        env=env,
+        timeout=1800,
+        what="peer export",
+    )
+    partial.replace(path)
+    return path
+
+
+def detail_target(peer_path: Path) -> dict:
+    """The middle case study by id whose title needs no HTML escaping (so both pages show it)."""
+    with contextlib.closing(sqlite3.connect(peer_path)) as conn:
+        (count,) = conn.execute("SELECT count(*) FROM cases").fetchone()
+        row = (
+            conn.execute(
+                "SELECT id, slug, title FROM cases WHERE title NOT GLOB '*[''\"&<>]*' "
+                "ORDER BY id LIMIT 1 OFFSET ?",
+                [max(count // 2 - 1, 0)],
+            ).fetchone()
+            or conn.execute("SELECT id, slug, title FROM cases LIMIT 1").fetchone()
+        )
+    return {"id": row[0], "slug": row[1], "title": row[2]}
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Results:
+    ours: dict = field(default_factory=dict)  # (scenario, size, db, mode, conns) -> Timing
+    peer: dict = field(default_factory=dict)  # (scenario, size, conns) -> Timing
+    ours_checks: dict = field(default_factory=dict)  # (scenario, size, db, mode) -> Check
+    peer_checks: dict = field(default_factory=dict)  # (scenario, size) -> Check
+    skipped: dict = field(default_factory=dict)  # (scenario, size, db, mode) -> reason
+    failures: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+
+
+def redis_command(url: str, *words: str) -> str:
+    """Send one command to a loopback Redis (RESP over a socket; no client library needed)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.hostname not in {LOOPBACK, "localhost"}:
+        raise HarnessError(f"refusing a Redis that is not on loopback: {url}")
+    database = (parts.path or "/0").strip("/") or "0"
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=5) as sock:
+            replies = []
+            for command in (("SELECT", database), words):
+                payload = f"*{len(command)}\r\n" + "".join(
+                    f"${len(w.encode())}\r\n{w}\r\n" for w in command
+                )
+                sock.sendall(payload.encode())
+                replies.append(sock.recv(4096).decode(errors="replace").strip())
+    except OSError as error:
+        raise HarnessError(f"Redis at {url} does not answer ({error}); or --no-redis") from error
+    if not all(reply.startswith("+") for reply in replies):
+        raise HarnessError(f"Redis at {url} said {replies}")
+    return replies[-1]
+
+
+def app_env(options: Options, database_url: str, mode: str, static_root: Path) -> dict:
+    env = management_env(database_url)
+    env.update(
+        DJANGO_SETTINGS_MODULE="benchmarks.settings",
+        BENCH_STATIC_ROOT=str(static_root),
+        DJANGO_BEHIND_PROXY="1",
+        DJANGO_LOG_LEVEL="WARNING",
+        GUNICORN_BIND=f"{LOOPBACK}:{options.port}",
+        GUNICORN_ACCESS_LOG="/dev/null",
+        CATALOGUE_CACHE="1" if mode == "warm" else "0",
+    )
+    if options.workers:
+        env["WEB_CONCURRENCY"] = str(options.workers)
+    if options.threads:
+        env["GUNICORN_THREADS"] = str(options.threads)
+    if mode == "warm" and options.redis:
+        env["REDIS_URL"] = options.redis_url
+    return env
+
+
+# As behind the TLS-terminating proxy: production settings with the HTTPS redirect satisfied
+# (what .ci/load-test.sh does).
+OUR_HEADERS = {"X-Forwarded-Proto": "https"}
+
+
+def bench_peer(
+    options: Options, servers: Servers, results: Results, size: int, peer_path: Path, target: dict
+) -> None:
+    port = options.port + 1
+    datasette = PEER_VENV / "bin" / "datasette"
+    cmd = [str(datasette), "serve", str(peer_path), "-h", LOOPBACK, "-p", str(port)]
+    cmd += ["--setting", "suggest_facets", "off"]
+    server = servers.start("datasette", cmd, env=dict(os.environ), port=port)
+    try:
+        servers.wait_ready(server, "/-/versions.json", {})
+        base = f"http://{LOOPBACK}:{port}"
+        for scenario in options.scenarios:
+            path = scenario.peer.format(**target)
+            check = check_peer(base, path, scenario, target["title"])
+            results.peer_checks[scenario.name, size] = check
+            if not check.ok:
+                results.failures.append(f"Datasette {scenario.name} {size_label(size)}: {check}")
+                log(f"  Datasette {scenario.name}: check failed: {check.problem}")
+                continue
+            for connections in options.connections:
+                timing = measure(base + path, {}, connections=connections, seconds=options.seconds)
+                results.peer[scenario.name, size, connections] = timing
+                log(
+                    f"  Datasette {scenario.name:<6} c{connections:<2} {fmt_rps(timing.rps):>7} "
+                    f"req/s  p50 {fmt_ms(timing.p50)}  p99 {fmt_ms(timing.p99)}"
+                )
+    finally:
+        servers.stop(server)
+
+
+def bench_ours(
+    options: Options,
+    servers: Servers,
+    results: Results,
+    *,
+    size: int,
+    database: str,
+    database_url: str,
+    mode: str,
+    static_root: Path,
+    target: dict,
+) -> None:
+    env = app_env(options, database_url, mode, static_root)
+    cmd = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py"]
+    if gunicorn_has_control_socket():
+        # Its default control socket is one path per user, shared with every other gunicorn.
+        cmd.append("--no-control-socket")
+    server = servers.start("gunicorn", [*cmd, "config.wsgi"], env=env, port=options.port)
+    try:
+        servers.wait_ready(server, "/healthz", OUR_HEADERS)
+        if mode == "warm" and options.redis:
+            redis_command(options.redis_url, "FLUSHDB")  # warm means warmed by this run
+        base = f"http://{LOOPBACK}:{options.port}"
+        for scenario in options.scenarios:
+            key = (scenario.name, size, database, mode)
+            url = base + scenario.ours.format(**target)
+            check = check_ours(url, OUR_HEADERS, scenario, target["title"])
+            results.ours_checks[key] = check
+            if check.status == 404 and scenario.kind == "csv":
+                results.skipped[key] = "404: not built on this checkout"
+                log(f"  ours {scenario.name}: answers 404, skipped")
+                continue
+            peer = results.peer_checks.get((scenario.name, size))
+            if scenario.same_results and peer and peer.results != check.results:
+                results.notes.append(
+                    f"{scenario.name} at {size_label(size)} on {database}: ours matched "
+                    f"{check.results}, Datasette {peer.results}: not the same case studies"
+                )
+            if not check.ok:
+                results.failures.append(
+                    f"ours {scenario.name} {size_label(size)} {database} {mode}: {check}"
+                )
+                log(f"  ours {scenario.name}: check failed: {check.problem}")
+                continue
+            for connections in options.connections:
+                timing = measure(
+                    url, OUR_HEADERS, connections=connections, seconds=options.seconds
+                )
+                results.ours[(*key, connections)] = timing
+                log(
+                    f"  ours {database} {mode} {scenario.name:<6} c{connections:<2} "
+                    f"{fmt_rps(timing.rps):>7} req/s  p50 {fmt_ms(timing.p50)}  "
+                    f"p99 {fmt_ms(timing.p99)}"
+                )
+    finally:
+        servers.stop(server)
+
+
+@functools.cache
+def gunicorn_has_control_socket() -> bool:
+    done = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--help"], capture_output=True, text=True, timeout=60
+    )
+    return "--no-control-socket" in done.stdout
+
+
+def collect_static(static_root: Path) -> None:
+    env = management_env("sqlite://:memory:")
+    env.update(DJANGO_SETTINGS_MODULE="benchmarks.settings", BENCH_STATIC_ROOT=str(static_root))
+    run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
+        env=env,
+        timeout=600,
+        what="collectstatic",
+    )
+
+
+def preflight(options: Options) -> None:
+    for tool in ("wrk", "curl"):
+        if not shutil.which(tool):
+            raise HarnessError(f"{tool} is not installed (apt-get install -y wrk curl)")
+    for port in (options.port, options.port + 1):
+        require_free_port(port)
+    if "warm" in options.modes and options.redis:
+        redis_command(options.redis_url, "PING")
+    if "postgresql" in options.databases:
+        try:
+            postgres_execute(options, "SELECT 1")
+        except Exception as error:
+            raise HarnessError(f"PostgreSQL at {options.postgres_url}: {error}") from error
+
+
+def run_all(options: Options, results: Results, workdir: Path) -> None:
+    servers = Servers(workdir)
+    try:
+        static_root = workdir / "static"
+        log("collectstatic into a temporary STATIC_ROOT")
+        collect_static(static_root)
+        peer_venv(options)
+        for size in options.sizes:
+            urls, built = {}, {}
+            for database in options.databases:
+                urls[database], built[database] = synthetic_database(options, database, size)
+            source = "sqlite" if "sqlite" in urls else options.databases[0]
+            peer_path = peer_database(options, size, urls[source], built[source])
+            if options.build_only:
+                continue
+            target = detail_target(peer_path)
+            log(f"size {size_label(size)}: Datasette")
+            bench_peer(options, servers, results, size, peer_path, target)
+            for database in options.databases:
+                for mode in options.modes:
+                    log(f"size {size_label(size)}: ours on {database}, {mode}")
+                    bench_ours(
+                        options,
+                        servers,
+                        results,
+                        size=size,
+                        database=database,
+                        database_url=urls[database],
+                        mode=mode,
+                        static_root=static_root,
+                        target=target,
+                    )
+    finally:
+        servers.stop_all()
+
+
+# -- the report ------------------------------------------------------------------------------
+
+
+def completed(timing: Timing | None) -> Timing | None:
+    """A timing that has latencies to compare (at least one request completed)."""
+    return timing if timing and timing.requests else None
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def comparison(ours: Timing | None, peer: Timing | None, skipped: str) -> list[str]:
+    """The figure cells of one row of the main table."""
+    if skipped:
+        ratio = f"– (ours skipped: {skipped})"
+    else:
+        ratio = f"{ours.rps / peer.rps:.1f}×" if ours and peer and peer.rps else "–"
+    for who, timing in (("ours", ours), ("Datasette", peer)):
+        if timing and timing.errors:
+            ratio += f"; {who}: {timing.errors}"
+    return [
+        fmt_rps(ours and ours.rps),
+        fmt_ms(ours and ours.p50),
+        fmt_ms(ours and ours.p99),
+        fmt_rps(peer and peer.rps),
+        fmt_ms(peer and peer.p50),
+        fmt_ms(peer and peer.p99),
+        ratio,
+    ]
+
+
+def main_table(options: Options, results: Results) -> str:
+    rows = []
+    for scenario, size, database, mode, connections in itertools.product(
+        options.scenarios, options.sizes, options.databases, options.modes, options.connections
+    ):
+        key = (scenario.name, size, database, mode)
+        ours = results.ours.get((*key, connections))
+        peer = results.peer.get((scenario.name, size, connections))
+        if ours is None and peer is None:
+            continue
+        rows.append(
+            [scenario.name, size_label(size), database, mode, str(connections)]
+            + comparison(ours, peer, results.skipped.get(key, ""))
+        )
+    header = ["scenario", "size", "database", "mode", "conns"]
+    header += ["ours req/s", "ours p50", "ours p99"]
+    header += ["Datasette req/s", "Datasette p50", "Datasette p99", "ours/Datasette"]
+    return table(header, rows)
+
+
+def growth_table(options: Options, results: Results) -> str:
+    """List-page (facet scenario) p50 at one connection, size by size."""
+    header = ["list page p50, c1"] + [size_label(s) for s in options.sizes]
+    if len(options.sizes) > 1:
+        header.append(f"{size_label(options.sizes[0])} → {size_label(options.sizes[-1])}")
+
+    def row(label: str, timings: list) -> list[str]:
+        cells = [label] + [fmt_ms(t.p50) if t else "–" for t in timings]
+        if len(timings) > 1:
+            first, last = timings[0], timings[-1]
+            cells.append(f"{last.p50 / first.p50:.1f}×" if first and last else "–")
+        return cells
+
+    rows = [
+        row(
+            f"ours, {database}, {mode}",
+            [completed(results.ours.get(("facet", s, database, mode, 1))) for s in options.sizes],
+        )
+        for database in options.databases
+        for mode in options.modes
+    ]
+    peer = [completed(results.peer.get(("facet", s, 1))) for s in options.sizes]
+    rows.append(row("Datasette", peer))
+    return table(header, rows)
+
+
+def checks_table(options: Options, results: Results) -> str:
+    def cells(check: Check, verdict: str) -> list[str]:
+        found = "–" if check.results is None else f"{check.results:,}"
+        return [str(check.status), f"{check.size:,}", found, verdict or check.problem or "ok"]
+
+    rows = []
+    for scenario, size in itertools.product(options.scenarios, options.sizes):
+        if peer := results.peer_checks.get((scenario.name, size)):
+            rows.append([scenario.name, size_label(size), "Datasette", *cells(peer, "")])
+        for database, mode in itertools.product(options.databases, options.modes):
+            key = (scenario.name, size, database, mode)
+            if ours := results.ours_checks.get(key):
+                server = f"ours, {database}, {mode}"
+                skipped = results.skipped.get(key, "")
+                rows.append([scenario.name, size_label(size), server, *cells(ours, skipped)])
+    return table(["scenario", "size", "server", "status", "bytes", "results", "check"], rows)
+
+
+def targets_table(options: Options, results: Results) -> str:
+    """The issue's targets, where this run measured what they need."""
+    rows = []
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**not met**"
+
+    for database in options.databases:
+        for name in ("facet", "search"):
+            size = 20000
+            for mode, factor in (("cold", 1.5), ("warm", 10.0)):
+                c16 = results.ours.get((name, size, database, mode, 16))
+                peer16 = results.peer.get((name, size, 16))
+                if c16 and peer16 and peer16.rps:
+                    ratio = c16.rps / peer16.rps
+                    rows.append(
+                        [f"{name} 20k {mode}: req/s at c16 ≥ {factor:g}× Datasette", database]
+                        + [f"{ratio:.1f}×", verdict(ratio >= factor)]
+                    )
+                c1 = completed(results.ours.get((name, size, database, mode, 1)))
+                peer1 = completed(results.peer.get((name, size, 1)))
+                if c1 and mode == "cold" and peer1:
+                    rows.append(
+                        [f"{name} 20k cold: p50 at c1 ≤ Datasette's", database]
+                        + [f"{fmt_ms(c1.p50)} vs {fmt_ms(peer1.p50)}"]
+                        + [verdict(c1.p50 <= peer1.p50)]
+                    )
+                if c1 and mode == "warm":
+                    rows.append(
+                        [f"{name} 20k warm: p50 at c1 < 5 ms", database]
+                        + [fmt_ms(c1.p50), verdict(c1.p50 < 5)]
+                    )
+        for mode, limit in (("cold", 100), ("warm", 10)):
+            c1 = completed(results.ours.get(("facet", 100000, database, mode, 1)))
+            if c1:
+                rows.append(
+                    [f"list page 100k {mode}: p50 at c1 < {limit} ms", database]
+                    + [fmt_ms(c1.p50), verdict(c1.p50 < limit)]
+                )
+    if not rows:
+        return "(none measured: the targets are at 20k and 100k case studies, c1 and c16)"
+    return table(["target (issue 6)", "database", "figure", "verdict"], rows)
+
+
+def environment(options: Options) -> list[str]:
+    def version(cmd: list[str]) -> str:
+        with contextlib.suppress(Exception):
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+            return (done.stdout or done.stderr).strip().splitlines()[0]
+        return "?"
+
+    commit = version(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+    dirty = version(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"])
+    workers = options.workers or os.environ.get("WEB_CONCURRENCY")
+    threads = options.threads or os.environ.get("GUNICORN_THREADS") or 1
+    peer_py = str(PEER_VENV / "bin" / "python")
+    return [
+        f"- commit {commit}{' (with uncommitted changes)' if dirty not in ('', '?') else ''}, "
+        f"{os.cpu_count()} cores, load average at the end "
+        f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        f"- gunicorn: {workers or f'{(os.cpu_count() or 1) * 2 + 1} (config default)'} "
+        f"workers × {threads} threads, production settings (DEBUG off), "
+        f"{version([sys.executable, '-m', 'gunicorn', '--version'])}",
+        f"- {version([str(PEER_VENV / 'bin' / 'datasette'), '--version'])} "
+        f"(`--setting suggest_facets off`), SQLite "
+        f"{version([peer_py, '-c', 'import sqlite3; print(sqlite3.sqlite_version)'])}; "
+        f"ours on SQLite {sqlite3.sqlite_version}",
+        f"- {version(['wrk', '--version']).split(' [')[0]}: -t2 at 16 connections, -t1 at 1; "
+        f"{WARM_UP_SECONDS} s warm-up then {options.seconds} s timed per URL; "
+        f"timeout {WRK_TIMEOUT}",
+        f"- synthetic case studies, seed {options.seed}; cold = CATALOGUE_CACHE=0, warm = "
+        f"CATALOGUE_CACHE=1"
+        + (f" with REDIS_URL={options.redis_url} (flushed first)" if options.redis else "")
+        + " (local-memory cache per worker otherwise)" * (not options.redis),
+    ]
+
+
+def report(options: Options, results: Results, *, started: datetime.datetime, note: str) -> str:
+    parts = [
+        f"# Benchmark: ours against Datasette, {started:%Y-%m-%d %H:%M} UTC",
+        "",
+        f"Command: `{' '.join([Path(sys.executable).name, *sys.argv])}`",
+        "",
+        *environment(options),
+    ]
+    parts += [f"- **{n}**" for n in results.notes]
+    if note:
+        parts += ["", f"**{note}**"]
+    parts += [
+        "",
+        "## Requests/s, p50 and p99: ours against Datasette on the same case studies",
+        "",
+        "Datasette serves the SQLite flat table; both our databases are compared with the same "
+        "Datasette figures for that size.",
+        "",
+        main_table(options, results),
+        "",
+        "## Cost growth: list page (facet scenario) p50 at one connection",
+        "",
+        growth_table(options, results),
+        "",
+        "## Targets",
+        "",
+        targets_table(options, results),
+        "",
+        "## What each URL returned (checked with curl before timing)",
+        "",
+        "\n".join(
+            f"- {s.name}: ours `{s.ours}`, Datasette `{s.peer}` ({s.meaning})"
+            for s in options.scenarios
+        ),
+        "",
+        checks_table(options, results),
+    ]
+    if results.failures:
+        parts += ["", "## Failures", ""] + [f"- {f}" for f in results.failures]
+    return "\n".join(parts) + "\n"
+
+
+# -- command line ----------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", nargs="+", type=parse_size, default=[1000, 20000, 100000])
+    databases = ["sqlite", "postgresql"]
+    parser.add_argument("--databases", nargs="+", choices=databases, default=databases)
+    parser.add_argument("--modes", nargs="+", choices=["cold", "warm"], default=["cold", "warm"])
+    parser.add_argument("--connections", nargs="+", type=int, default=[1, 16])
+    parser.add_argument("--scenarios", nargs="+", choices=SCENARIO_NAMES, default=SCENARIO_NAMES)
+    parser.add_argument("--duration", type=parse_seconds, default=10, help="timed seconds per URL")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--redis",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="warm runs cache in Redis (REDIS_URL); --no-redis: local memory",
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the cached databases")
+    parser.add_argument(
+        "--build-only", action="store_true", help="build (or check) the databases, time nothing"
+    )
+    parser.add_argument("--data-dir", type=Path, default=HERE / ".data")
+    parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/")
+    parser.add_argument("--port", type=int, default=8300, help="ours; Datasette on port + 1")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (WEB_CONCURRENCY)")
+    parser.add_argument("--threads", type=int, help="gunicorn threads (GUNICORN_THREADS)")
+    parser.add_argument(
+        "--peer-python",
+        default=getattr(sys, "_base_executable", sys.executable),
+        help="the Python that makes benchmarks/.venv-peer",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=HERE / f"results-{datetime.date.today():%Y-%m-%d}.md",
+        help="also write the report here",
+    )
+    args = parser.parse_args(argv)
+    if any(c < 1 for c in args.connections):
+        parser.error("--connections must be at least 1")
+    if not 1024 <= args.port <= 65534:
+        parser.error("--port must be between 1024 and 65534")
+    host = urllib.parse.urlsplit(args.postgres_url).hostname
+    if "postgresql" in args.databases and host not in {LOOPBACK, "localhost"}:
+        parser.error("--postgres-url must be on loopback")
+    return Options(
+        sizes=sorted(set(args.sizes)),
+        databases=list(dict.fromkeys(args.databases)),
+        modes=list(dict.fromkeys(args.modes)),
+        connections=list(dict.fromkeys(args.connections)),
+        scenarios=[s for s in SCENARIOS if s.name in args.scenarios],
+        seed=args.seed,
+        seconds=args.duration,
+        redis=args.redis,
+        redis_url=args.redis_url,
+        rebuild=args.rebuild,
+        data_dir=args.data_dir.resolve(),
+        postgres_url=args.postgres_url,
+        port=args.port,
+        workers=args.workers,
+        threads=args.threads,
+        peer_python=args.peer_python,
+        output=args.output,
+        build_only=args.build_only,
+    )
+
+
+def estimate_minutes(options: Options) -> float:
+    per_url = WARM_UP_SECONDS + options.seconds + 1
+    timed = len(options.scenarios) * len(options.connections) * per_url
+    servers = 1 + len(options.databases) * len(options.modes)
+    return len(options.sizes) * servers * timed / 60
+
+
+def raise_interrupt(signum: int, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    # Ctrl-C, a kill or a closed terminal all end in the same clean-up (even when started in
+    # the background, where a shell would have SIGINT ignored).
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, raise_interrupt)
+    started = datetime.datetime.now(datetime.UTC)
+    results = Results()
+    if "warm" in options.modes and not app_reads("CATALOGUE_CACHE"):
+        results.notes.append(
+            "this checkout's app does not read CATALOGUE_CACHE yet: cold and warm run the "
+            "same code"
+        )
+    note = ""
+    code = 0
+    options.data_dir.mkdir(parents=True, exist_ok=True)
+    log(
+        f"about {0 if options.build_only else estimate_minutes(options):.0f} min of timed load, "
+        f"plus any database builds "
+        f"(sizes {', '.join(size_label(s) for s in options.sizes)}; "
+        f"{', '.join(options.databases)}; {', '.join(options.modes)})"
+    )
+    with tempfile.TemporaryDirectory(prefix="bench-run-") as workdir:
+        try:
+            preflight(options)
+            run_all(options, results, Path(workdir))
+        except KeyboardInterrupt:
+            note, code = "Interrupted: the tables hold what was measured before.", 130
+            log("interrupted; every server stopped")
+        except HarnessError as error:
+            note, code = f"Stopped: {error}", 2
+            log(f"error: {error}")
+    if results.failures and code == 0:
+        code = 1
+    if options.build_only and code == 0:
+        log(f"databases ready in {options.data_dir} (and PostgreSQL bench_*)")
+        return 0
+    if not (results.ours or results.peer or results.skipped):
+        if not note:
+            log("nothing was measured")
+        return code or 1
+    text = report(options, results, started=started, note=note)
+    print(text)
+    options.output.parent.mkdir(parents=True, exist_ok=True)
+    options.output.write_text(text, encoding="utf-8")
+    log(f"written to {options.output}")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
