@@ -43,7 +43,7 @@ def pages():
         case_study=case_study, description="A pooled budget of £7.5m", figure=7.5, unit="£m"
     )
     make_source(case_study=case_study)
-    make_case_study(councils=[council], service_areas=[area])
+    other = make_case_study(councils=[council], service_areas=[area])
     return [
         "/",
         "/case-studies/",
@@ -56,6 +56,9 @@ def pages():
         partnership.get_absolute_url(),
         area.get_absolute_url(),
         "/responses/collaborate/",
+        "/codebook/",
+        f"/compare/?ids={case_study.slug},{other.slug}",
+        "/compare/?ids=no-such-case",
     ]
 
 
