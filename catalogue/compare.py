@@ -4,14 +4,14 @@
 button sends them as repeated `compare=` values instead (a plain form needs no JavaScript).
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.http import QueryDict
 
 from .exports import BOM, Row, csv_writer, for_rows, neutralise, permalinks, rows_for
 from .filters import either
-from .models import CaseStudy
+from .models import CaseStudy, Outcome, Source
 
 FEWEST, MOST = 2, 4
 # More than this many values is not a shortlist: refuse before touching the database.
@@ -94,7 +94,7 @@ def case_studies_to_compare(*, slugs: list[str], base_url: str) -> list[Row]:
 def comparison(rows: list[Row]) -> list[Line]:
     """The rows of the comparison table, the same on the page and in the CSV."""
 
-    def each(item_for) -> list[list[Item]]:
+    def each(item_for: Callable[[Row], list[Item]]) -> list[list[Item]]:
         return [item_for(row) for row in rows]
 
     def response(row: Row) -> list[Item]:
@@ -116,7 +116,7 @@ def comparison(rows: list[Row]) -> list[Line]:
             )
         ]
 
-    def outcome(outcome) -> Item:
+    def outcome(outcome: Outcome) -> Item:
         figure = outcome.figure_text
         if figure and outcome.period:
             figure += f", {outcome.period}"
@@ -124,7 +124,7 @@ def comparison(rows: list[Row]) -> list[Line]:
         notes.append(f"evidence: {outcome.get_evidence_display().lower()}")
         return Item(outcome.description, note="; ".join(notes))
 
-    def source(source) -> Item:
+    def source(source: Source) -> Item:
         text = source.title
         if source.publisher:
             text += f", {source.publisher}"

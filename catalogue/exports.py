@@ -72,10 +72,6 @@ class Field:
     # The codebook vocabulary this field's values come from, if any.
     vocabulary: str = ""
 
-    @property
-    def many(self) -> bool:
-        return self.type.startswith("list")
-
 
 def strongest_evidence(outcomes: Iterable[Outcome]) -> str | None:
     """The strongest evidence strength among the outcomes (as the `evidence` filter reads it)."""
@@ -223,8 +219,8 @@ META_FIELDS: list[tuple[str, str]] = [
     ("query", "The query string parameters that selected the case studies."),
     ("count", "How many case studies the export holds."),
     ("generated_at", "When the export was made (ISO 8601, UTC)."),
-    ("catalogue_version", "When any published case study was last published or changed "
-     "(ISO 8601, UTC): two exports with the same version and query hold the same data."),
+    ("catalogue_version", "The catalogue's version: when a published case study was last "
+     "published or changed (ISO 8601, UTC)."),
     ("licence", "The licence of the catalogue's data: its name and address."),
     ("source", "The web page listing the same case studies."),
     ("codebook", "The codebook explaining every field and value."),

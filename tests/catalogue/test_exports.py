@@ -338,7 +338,7 @@ def add_rich_case_studies(count: int) -> None:
 @pytest.mark.parametrize(
     ("url", "most"),
     [
-        # Choices for two facets, the case studies, then five prefetches.
+        # Two facets' choices, the case studies, then five batch queries for related records.
         ("/case-studies/export.csv", 8),
         ("/case-studies/export.csv?q=care&sort=relevance&response=collaborate", 8),
         # The same, plus the count and the catalogue version for the meta block.
