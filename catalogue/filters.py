@@ -136,12 +136,22 @@ class CaseStudyFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.index = current_index()
-        # Choices from the database are read once per request, not on every iteration.
-        self.form.fields["service"].choices = list(self.form.fields["service"].choices)
-        self.form.fields["council"].choices = sorted(
-            self.index.council_names.items(), key=lambda item: (item[1], item[0])
-        )
+        # Choices from the database are read when first needed (never just by building the
+        # FilterSet, as schema generators do) and then once per request.
+        self.form.fields["service"].choices = lambda: self.service_choices
+        self.form.fields["council"].choices = lambda: self.council_choices
+
+    @cached_property
+    def index(self):
+        return current_index()
+
+    @cached_property
+    def service_choices(self) -> list[tuple[str, str]]:
+        return service_area_choices()
+
+    @cached_property
+    def council_choices(self) -> list[tuple[str, str]]:
+        return sorted(self.index.council_names.items(), key=lambda item: (item[1], item[0]))
 
     # -- the form and what it means ----------------------------------------------------------
 

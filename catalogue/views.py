@@ -1,15 +1,32 @@
+from urllib.parse import urlencode
+
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_safe
 
 from partnerships.models import Council, Membership, Organisation, Partnership
 
-from . import search
+from . import citations, exports, search
+from . import compare as comparing
 from .caching import cached_public_page
+from .codebook import codebook as build_codebook
 from .facets import current_index, related_ids
+from .feeds import CaseStudyFeed
 from .filters import FACETS, SORT_CHOICES, CaseStudyFilter, describe
 from .insights import CHARTS, chart_rows, charts, csv_lines
 from .models import CaseStudy, ResponseType, ServiceArea
@@ -58,6 +75,7 @@ def case_study_list(request: HttpRequest) -> HttpResponse:
             "sort_choices": [c for c in SORT_CHOICES if c[0] != "relevance" or filterset.text],
             "sort_order": filterset.sort_order,
             "charts": charts(filterset, with_maps=False),
+            "shortlist": comparing.shortlist(request.GET, shown=[cs.slug for cs in page]),
         },
         status=400 if filterset.form.errors else 200,
     )
@@ -159,6 +177,7 @@ def case_study_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "case_study": case_study,
             "related": related_case_studies(case_study),
             "preview": preview,
+            "citation": citation_for(request, case_study),
         },
     )
     if preview:
@@ -308,3 +327,179 @@ def insights_csv(request: HttpRequest, chart: str) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="insights-{chart}.csv"'
     return response
+
+
+# -- Research outputs: exports, codebook, citations, feed, comparison ------------------------
+
+
+def site_root(request: HttpRequest) -> str:
+    """Scheme and host, for the absolute links in files that leave the site."""
+    return request.build_absolute_uri("/")[:-1]
+
+
+def output_query(request: HttpRequest) -> str:
+    """The list's query string as every output takes it: no page, no compare shortlist."""
+    query = request.GET.copy()
+    for name in ("page", "compare"):
+        query.pop(name, None)
+    return query.urlencode()
+
+
+def absolute(request: HttpRequest, name: str, query: str = "") -> str:
+    return request.build_absolute_uri(reverse(name) + (f"?{query}" if query else ""))
+
+
+def refuse(problems: list[str], *, refused: str, as_json: bool = False) -> HttpResponse:
+    """400 with the problems in plain words (or JSON), and nothing else."""
+    reason = (
+        f"{refused}: an output must hold exactly what was asked for, and part of this query "
+        f"string could not be used."
+    )
+    if as_json:
+        return JsonResponse(
+            {"error": reason, "problems": problems},
+            status=400,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    text = f"{reason}\n\n"
+    text += "".join(f"- {problem}\n" for problem in problems)
+    return HttpResponseBadRequest(text, content_type="text/plain; charset=utf-8")
+
+
+def attachment(response: HttpResponse, filename: str) -> HttpResponse:
+    response.headers["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+@require_safe
+def case_study_export_csv(request: HttpRequest) -> HttpResponse:
+    try:
+        selection = exports.select(query=request.GET)
+    except exports.BadQuery as bad:
+        return refuse(bad.problems, refused="Nothing was exported")
+    stream = exports.csv_stream(case_studies=selection.case_studies, base_url=site_root(request))
+    return attachment(
+        StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8"),
+        exports.filename(selection=selection, day=timezone.localdate(), extension="csv"),
+    )
+
+
+@require_safe
+def case_study_export_json(request: HttpRequest) -> HttpResponse:
+    try:
+        selection = exports.select(query=request.GET)
+    except exports.BadQuery as bad:
+        return refuse(bad.problems, refused="Nothing was exported", as_json=True)
+    meta = exports.provenance(
+        selection=selection,
+        count=selection.case_studies.count(),
+        generated_at=timezone.now(),
+        page_url=absolute(request, "catalogue:case_study_list", output_query(request)),
+        codebook_url=absolute(request, "catalogue:codebook"),
+    )
+    stream = exports.json_stream(
+        case_studies=selection.case_studies, meta=meta, base_url=site_root(request)
+    )
+    return attachment(
+        StreamingHttpResponse(stream, content_type="application/json"),
+        exports.filename(selection=selection, day=timezone.localdate(), extension="json"),
+    )
+
+
+def codebook_data(request: HttpRequest) -> dict:
+    return build_codebook(
+        urls={
+            "codebook": absolute(request, "catalogue:codebook"),
+            "codebook_json": absolute(request, "catalogue:codebook_json"),
+            "csv": absolute(request, "catalogue:case_study_export_csv"),
+            "json": absolute(request, "catalogue:case_study_export_json"),
+            "atom": absolute(request, "catalogue:case_study_feed"),
+        }
+    )
+
+
+@require_safe
+def codebook(request: HttpRequest) -> HttpResponse:
+    return render(request, "catalogue/codebook.html", {"codebook": codebook_data(request)})
+
+
+@require_safe
+def codebook_json(request: HttpRequest) -> HttpResponse:
+    return JsonResponse(
+        codebook_data(request), json_dumps_params={"ensure_ascii": False, "indent": 2}
+    )
+
+
+def citation_for(request: HttpRequest, case_study: CaseStudy) -> citations.CaseStudyCitation:
+    permalink = reverse("catalogue:case_study_permalink", kwargs={"pk": case_study.pk})
+    return citations.cite_case_study(
+        case_study=case_study, permalink=request.build_absolute_uri(permalink)
+    )
+
+
+def published_for_citation(slug: str) -> CaseStudy:
+    return get_object_or_404(
+        CaseStudy.objects.published().prefetch_related("councils", "service_areas"), slug=slug
+    )
+
+
+@require_safe
+def case_study_bibtex(request: HttpRequest, slug: str) -> HttpResponse:
+    citation = citation_for(request, published_for_citation(slug))
+    response = HttpResponse(citation.bibtex(), content_type="application/x-bibtex; charset=utf-8")
+    return attachment(response, f"{citation.slug}.bib")
+
+
+@require_safe
+def case_study_ris(request: HttpRequest, slug: str) -> HttpResponse:
+    citation = citation_for(request, published_for_citation(slug))
+    response = HttpResponse(
+        citation.ris(), content_type="application/x-research-info-systems; charset=utf-8"
+    )
+    return attachment(response, f"{citation.slug}.ris")
+
+
+@require_safe
+def case_study_feed(request: HttpRequest) -> HttpResponse:
+    try:
+        return CaseStudyFeed()(request)
+    except exports.BadQuery as bad:
+        return refuse(bad.problems, refused="No feed was made")
+
+
+@require_safe
+def compare(request: HttpRequest) -> HttpResponse:
+    slugs = comparing.requested_slugs(request.GET)
+    try:
+        rows = comparing.case_studies_to_compare(slugs=slugs, base_url=site_root(request))
+    except comparing.CannotCompare as problem:
+        back = request.GET.copy()
+        back.pop("ids", None)
+        return render(
+            request,
+            "catalogue/compare.html",
+            {"problem": str(problem), "back_query": back.urlencode()},
+            status=400,
+        )
+    ids = urlencode({"ids": ",".join(slugs)}, safe=",")
+    if "compare" in request.GET:  # from the list's form: give the comparison its short address
+        return redirect(f"{reverse('catalogue:compare')}?{ids}")
+    return render(
+        request,
+        "catalogue/compare.html",
+        {"rows": rows, "lines": comparing.comparison(rows), "ids": ids},
+    )
+
+
+@require_safe
+def compare_export_csv(request: HttpRequest) -> HttpResponse:
+    slugs = comparing.requested_slugs(request.GET)
+    try:
+        rows = comparing.case_studies_to_compare(slugs=slugs, base_url=site_root(request))
+    except comparing.CannotCompare as problem:
+        return HttpResponseBadRequest(str(problem), content_type="text/plain; charset=utf-8")
+    response = HttpResponse(
+        b"".join(comparing.csv_lines(rows)), content_type="text/csv; charset=utf-8"
+    )
+    name = "-".join(["compare", *slugs])[:150]
+    return attachment(response, f"{name}-{timezone.localdate().isoformat()}.csv")

@@ -135,6 +135,7 @@ def make_outcome(
     kind: str = OutcomeKind.ACHIEVED,
     figure: float | None = None,
     unit: str = "",
+    period: str = "",
     evidence: str = EvidenceStrength.REPORTED,
     confidence: str = Confidence.HIGH,
 ) -> Outcome:
@@ -144,6 +145,7 @@ def make_outcome(
         kind=kind,
         figure=figure,
         unit=unit,
+        period=period,
         evidence=evidence,
         confidence=confidence,
     )

@@ -26,7 +26,20 @@
     });
     var search = doc.getElementById("id_q");
     if (search) document.getElementById("id_q").value = search.value;
+    var feed = doc.querySelector('link[rel="alternate"][type="application/atom+xml"]');
+    var currentFeed = document.querySelector('link[rel="alternate"][type="application/atom+xml"]');
+    if (feed && currentFeed) currentFeed.href = feed.getAttribute("href");
     document.title = doc.title;
+  }
+
+  // The compare shortlist: ticked boxes on this page plus those carried from other pages.
+  function withShortlist(url) {
+    var target = new URL(url, window.location.href);
+    target.searchParams.delete("compare");
+    new FormData(form).getAll("compare").forEach(function (slug) {
+      target.searchParams.append("compare", slug);
+    });
+    return target.toString();
   }
 
   function load(url, push) {
@@ -55,10 +68,17 @@
 
   form.addEventListener("change", function (event) {
     var target = event.target;
+    if (target.name === "compare") {
+      // Ticking for comparison changes no results: keep the page, remember it in the URL.
+      history.replaceState(history.state, "", withShortlist(window.location.href));
+      return;
+    }
     if (target.type === "checkbox" || target.tagName === "SELECT") apply();
   });
 
   form.addEventListener("submit", function (event) {
+    // "Compare selected" goes to another page: let the browser submit the form there.
+    if (event.submitter && event.submitter.hasAttribute("formaction")) return;
     event.preventDefault();
     apply();
   });
@@ -70,7 +90,7 @@
     if (link.pathname !== window.location.pathname) return;
     if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     event.preventDefault();
-    load(link.href, true).then(function () {
+    load(withShortlist(link.href), true).then(function () {
       if (link.rel === "next" || link.rel === "prev") {
         document.getElementById("result-summary").scrollIntoView();
       }

@@ -43,7 +43,7 @@ def pages():
         case_study=case_study, description="A pooled budget of £7.5m", figure=7.5, unit="£m"
     )
     make_source(case_study=case_study)
-    make_case_study(councils=[council], service_areas=[area])
+    other = make_case_study(councils=[council], service_areas=[area])
     return [
         "/",
         "/case-studies/",
@@ -58,6 +58,9 @@ def pages():
         "/responses/collaborate/",
         "/insights/",
         "/insights/?response=collaborate&service=adult-social-care",
+        "/codebook/",
+        f"/compare/?ids={case_study.slug},{other.slug}",
+        "/compare/?ids=no-such-case",
     ]
 
 

@@ -368,7 +368,7 @@ def test_the_api_list_query_count_is_fixed(
         "?q=council&page=1",
     ]
     add_cases(2)
-    client.get("/api/case-studies/")  # builds the facet index for this catalogue version
+    client.get(f"/api/case-studies/{queries[1]}")  # builds the facet index for this version
     counts = {}
     for query in queries:
         # version, service areas, count, page, service areas, councils (+1 with a search)
@@ -376,7 +376,7 @@ def test_the_api_list_query_count_is_fixed(
             assert client.get(f"/api/case-studies/{query}").status_code == 200
         counts[query] = len(captured)
     add_cases(30)
-    client.get("/api/case-studies/")
+    client.get(f"/api/case-studies/{queries[1]}")
     for query, count in counts.items():
         with django_assert_num_queries(count):
             assert client.get(f"/api/case-studies/{query}").status_code == 200

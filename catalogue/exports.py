@@ -1,0 +1,488 @@
+"""Exports of a filtered view of the catalogue, as CSV and JSON, streamed, with provenance.
+
+An export takes /case-studies/'s query string (`catalogue.filters.CaseStudyFilter`) and holds
+exactly the case studies that page lists, in the same order, without paging. Drafts never
+appear: the selection starts from `CaseStudy.objects.published()`.
+
+Every column is defined once, in COLUMNS (and the nested JSON fields in NESTED): the CSV
+writer, the JSON records and the codebook all read them, so nothing is exported undocumented.
+
+Rows are read with `.iterator(chunk_size=CHUNK_SIZE)` and their related records fetched for each
+chunk: one query for the case studies plus five per chunk, however many rows there are, and
+memory holds one chunk at a time.
+
+CSV choices, stated in the codebook too:
+- UTF-8 with a byte-order mark: without it Excel reads the file in the local code page and
+  mangles £, accents and Welsh place names; Python (encoding="utf-8-sig"), pandas and R skip it.
+- Several values in one cell are separated by " | ": commas and semicolons occur in names.
+- A cell that begins with = + - @, a tab or a carriage return gets a leading apostrophe, so a
+  spreadsheet shows it as text instead of running it as a formula (CSV injection).
+"""
+
+import csv
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from itertools import islice
+from typing import Any
+
+from django.db.models import Max, QuerySet
+from django.http import QueryDict
+from django.urls import reverse
+from django.utils.text import capfirst, slugify
+
+from partnerships.models import Council, Membership
+
+from .citations import LICENCE, SITE_NAME, dataset_citation, isoformat
+from .filters import CaseStudyFilter, describe
+from .models import CaseStudy, EvidenceStrength, Outcome, OutcomeKind, ServiceArea, Source
+
+CHUNK_SIZE = 500
+ROWS_PER_WRITE = 100
+SEPARATOR = " | "
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"
+
+Value = str | int | float | bool | None | list
+
+
+@dataclass(frozen=True)
+class Row:
+    """One case study as the exports see it, its related records already fetched."""
+
+    case_study: CaseStudy
+    permalink: str
+    service_areas: list[ServiceArea]
+    councils: list[Council]
+    memberships: list[Membership]
+    outcomes: list[Outcome]
+    sources: list[Source]
+
+
+@dataclass(frozen=True)
+class Field:
+    """A named, documented value in an export: a CSV column or a nested JSON field."""
+
+    name: str
+    meaning: str
+    type: str
+    get: Callable[[Any], Value]
+    # The codebook vocabulary this field's values come from, if any.
+    vocabulary: str = ""
+
+
+def strongest_evidence(outcomes: Iterable[Outcome]) -> str | None:
+    """The strongest evidence strength among the outcomes (as the `evidence` filter reads it)."""
+    strengths = {outcome.evidence for outcome in outcomes}
+    return next((s for s in reversed(EvidenceStrength.values) if s in strengths), None)
+
+
+# Labels by value, looked up directly: get_FOO_display() is slow over 100,000s of outcomes.
+KIND_LABELS = {value: str(label) for value, label in OutcomeKind.choices}
+EVIDENCE_LABELS = {value: str(label).lower() for value, label in EvidenceStrength.choices}
+
+
+def outcome_summary(outcome: Outcome) -> str:
+    """'Achieved: Fewer people in care (£7.5m, 2013–2018) [monitored evidence]'."""
+    text = f"{KIND_LABELS[outcome.kind]}: {' '.join(outcome.description.split())}"
+    if outcome.figure is not None:
+        text += f" ({outcome.figure_text}{f', {outcome.period}' if outcome.period else ''})"
+    return f"{text} [{EVIDENCE_LABELS[outcome.evidence]} evidence]"
+
+
+def number(figure: Decimal | None) -> int | float | None:
+    if figure is None:
+        return None
+    return int(figure) if figure == figure.to_integral_value() else float(figure)
+
+
+def moment(value: datetime | None) -> str | None:
+    return isoformat(value) if value else None
+
+
+COLUMNS: list[Field] = [
+    Field("id", "The case study's number. It never changes: cite by it.", "integer",
+          lambda r: r.case_study.pk),
+    Field("slug", "The case study's name in its web address; it can change with the title.",
+          "text", lambda r: r.case_study.slug),
+    Field("permalink", "The lasting web address of the case study, built from its id.", "URL",
+          lambda r: r.permalink),
+    Field("title", "The case study's title.", "text", lambda r: r.case_study.title),
+    Field("summary", "Two or three sentences: what happened and why.", "text",
+          lambda r: r.case_study.summary),
+    Field("response", "The council's main response to the situation it faced.", "code",
+          lambda r: r.case_study.response, "response_types"),
+    Field("secondary_response", "A second response, for hybrids (empty for most).", "code",
+          lambda r: r.case_study.secondary_response or None, "response_types"),
+    Field("service_areas", "The service areas the work concerns.", "list of codes",
+          lambda r: [area.slug for area in r.service_areas], "service_areas"),
+    Field("councils", "The councils involved, by name, alphabetically.", "list of text",
+          lambda r: [council.name for council in r.councils]),
+    Field("council_slugs", "The same councils by their catalogue code, as the `council` "
+          "filter takes them; one per council, in the same order.", "list of codes",
+          lambda r: [council.slug for council in r.councils]),
+    Field("council_gss_codes", "The same councils' ONS GSS codes, in the same order; empty "
+          "for bodies without one.", "list of codes",
+          lambda r: [council.gss_code or None for council in r.councils]),
+    Field("council_types", "The same councils' types, in the same order.", "list of codes",
+          lambda r: [council.council_type for council in r.councils], "council_types"),
+    Field("council_nations", "The same councils' nations, in the same order.", "list of codes",
+          lambda r: [council.nation for council in r.councils], "nations"),
+    Field("council_regions", "The same councils' regions, in the same order (empty if not "
+          "recorded).", "list of codes",
+          lambda r: [council.region or None for council in r.councils], "regions"),
+    Field("partnership", "The partnership the work was done through, if any.", "text",
+          lambda r: r.case_study.partnership.name if r.case_study.partnership else None),
+    Field("partnership_governance", "How that partnership is governed.", "code",
+          lambda r: r.case_study.partnership.governance if r.case_study.partnership else None,
+          "governance"),
+    Field("partner_names", "The partnership's partner organisations, alphabetically.",
+          "list of text", lambda r: [m.organisation.name for m in r.memberships]),
+    Field("partner_sectors", "The same partners' sectors, in the same order.",
+          "list of codes", lambda r: [m.organisation.sector for m in r.memberships], "sectors"),
+    Field("start_year", "The year the work started, if known.", "integer",
+          lambda r: r.case_study.start_year),
+    Field("from_transforming_together", "Whether the case is one of those studied in the "
+          "RSA's Transforming Together report (2018).", "boolean",
+          lambda r: r.case_study.from_transforming_together),
+    Field("outcome_count", "How many outcomes are recorded.", "integer",
+          lambda r: len(r.outcomes)),
+    Field("outcomes_summary", "Each outcome in one line: kind, what changed, the figure and "
+          "period where known, and the strength of its evidence. The JSON export also has "
+          "them field by field (`outcomes`).", "list of text",
+          lambda r: [outcome_summary(o) for o in r.outcomes]),
+    Field("strongest_evidence", "The strongest evidence among the outcomes (empty if none), "
+          "as the `evidence` filter uses it.", "code",
+          lambda r: strongest_evidence(r.outcomes), "evidence_strengths"),
+    Field("source_urls", "The web addresses of the sources cited (sources without one are "
+          "in the JSON export).", "list of URLs",
+          lambda r: [source.url for source in r.sources if source.url]),
+    Field("published_at", "When the case study was first published (ISO 8601, UTC).",
+          "date-time", lambda r: moment(r.case_study.published_at)),
+    Field("updated_at", "When the case study was last changed (ISO 8601, UTC).", "date-time",
+          lambda r: moment(r.case_study.updated_at)),
+]  # fmt: skip
+
+PARTNER_FIELDS: list[Field] = [
+    Field("name", "The organisation's name.", "text", lambda m: m.organisation.name),
+    Field("slug", "The organisation's catalogue code.", "code", lambda m: m.organisation.slug),
+    Field("sector", "The organisation's sector.", "code", lambda m: m.organisation.sector,
+          "sectors"),
+    Field("role", "What the organisation does in the partnership.", "text", lambda m: m.role),
+]  # fmt: skip
+
+OUTCOME_FIELDS: list[Field] = [
+    Field("description", "What changed, in our words.", "text", lambda o: o.description),
+    Field("kind", "Whether it is a result, a projection, context or contested.", "code",
+          lambda o: o.kind, "outcome_kinds"),
+    Field("figure", "The number, if one is given.", "number", lambda o: number(o.figure)),
+    Field("unit", "What the figure counts, e.g. £m, %, people.", "text", lambda o: o.unit),
+    Field("figure_text", "The figure as a reader expects it, e.g. £7.5m.", "text",
+          lambda o: o.figure_text),
+    Field("period", "The period the figure covers, e.g. 2013–2018, per year.", "text",
+          lambda o: o.period),
+    Field("evidence", "How strong the evidence for it is.", "code", lambda o: o.evidence,
+          "evidence_strengths"),
+    Field("confidence", "How sure we are that the source says so.", "code",
+          lambda o: o.confidence, "confidence"),
+]  # fmt: skip
+
+SOURCE_FIELDS: list[Field] = [
+    Field("title", "The publication or page cited.", "text", lambda s: s.title),
+    Field("publisher", "Who published it.", "text", lambda s: s.publisher),
+    Field("year", "The year it was published.", "integer", lambda s: s.year),
+    Field("url", "Its web address, if it has one.", "URL", lambda s: s.url or None),
+    Field("section", "The page or section cited.", "text", lambda s: s.section),
+]  # fmt: skip
+
+# The JSON export's nested lists: name -> (meaning, fields, how to get them from a Row).
+NESTED: dict[str, tuple[str, list[Field], Callable[[Row], list]]] = {
+    "partners": (
+        "The partnership's partner organisations and their roles.",
+        PARTNER_FIELDS,
+        lambda r: r.memberships,
+    ),
+    "outcomes": (
+        "The outcomes, field by field, in the order of `outcomes_summary`.",
+        OUTCOME_FIELDS,
+        lambda r: r.outcomes,
+    ),
+    "sources": ("Every source cited, with or without a web address.", SOURCE_FIELDS,
+                lambda r: r.sources),
+}  # fmt: skip
+
+META_FIELDS: list[tuple[str, str]] = [
+    ("title", "What the file is."),
+    ("description", "The filtered set in words, as /case-studies/ states it."),
+    ("query", "The query string parameters that selected the case studies."),
+    ("count", "How many case studies the export holds."),
+    ("generated_at", "When the export was made (ISO 8601, UTC)."),
+    ("catalogue_version", "The catalogue's version: when a published case study was last "
+     "published or changed (ISO 8601, UTC)."),
+    ("licence", "The licence of the catalogue's data: its name and address."),
+    ("source", "The web page listing the same case studies."),
+    ("codebook", "The codebook explaining every field and value."),
+    ("citation", "How to cite this data set (APA)."),
+]  # fmt: skip
+
+
+class BadQuery(ValueError):
+    """The query string has values the catalogue cannot use; `problems` says which."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(" ".join(problems))
+
+
+@dataclass(frozen=True)
+class Selection:
+    filterset: CaseStudyFilter
+    case_studies: QuerySet  # filtered and sorted as the HTML list, not yet fetched
+
+    def parameters(self) -> dict[str, list[str]]:
+        """The filter parameters as given (paging and anything unknown left out)."""
+        data = self.filterset.data
+        return {
+            name: values
+            for name in self.filterset.filters
+            if (values := [v for v in data.getlist(name) if v.strip()])
+        }
+
+    def describe(self, count: int) -> str:
+        return describe(self.filterset, count)
+
+
+def select(*, query: QueryDict) -> Selection:
+    """The published case studies the query string selects; BadQuery if any value is wrong.
+
+    Unlike the HTML list, which shows what it can and says what it left out, an export or
+    feed refuses: a file that silently ignored a filter would be mistaken for the one asked for.
+    """
+    filterset = CaseStudyFilter(query, queryset=CaseStudy.objects.published())
+    problems = [str(error) for errors in filterset.form.errors.values() for error in errors]
+    if problems:
+        raise BadQuery(problems)
+    return Selection(filterset, filterset.sorted(filterset.filter_queryset(filterset.queryset)))
+
+
+def for_rows(case_studies: QuerySet) -> QuerySet:
+    """The case studies with their partnership, without long texts that no column shows."""
+    return case_studies.select_related("partnership").defer(
+        "body", "search_vector", "partnership__description"
+    )
+
+
+def grouped(queryset: QuerySet, key: str, value: Callable[[Any], Any] = lambda x: x) -> dict:
+    groups: dict[int, list] = {}
+    for item in queryset:
+        groups.setdefault(getattr(item, key), []).append(value(item))
+    return groups
+
+
+def rows_for(case_studies: list[CaseStudy], *, permalink: Callable[[int], str]) -> list[Row]:
+    """Rows for a batch of case studies, their related records read in five queries.
+
+    Plain batch queries rather than prefetch_related: prefetching links each outcome and
+    source back to its case study, and those reference cycles wait for Python's rare full
+    garbage collection, so memory would climb with the size of the export.
+    """
+    ids = [case_study.pk for case_study in case_studies]
+    partnership_ids = {cs.partnership_id for cs in case_studies if cs.partnership_id}
+    areas = grouped(
+        CaseStudy.service_areas.through.objects.filter(casestudy_id__in=ids)
+        .select_related("servicearea")
+        .defer("servicearea__description")
+        .order_by("servicearea__name"),
+        "casestudy_id",
+        lambda link: link.servicearea,
+    )
+    councils = grouped(
+        CaseStudy.councils.through.objects.filter(casestudy_id__in=ids)
+        .select_related("council")
+        .defer("council__website", "council__ended_year")
+        .order_by("council__name"),
+        "casestudy_id",
+        lambda link: link.council,
+    )
+    memberships = (
+        grouped(
+            Membership.objects.filter(partnership_id__in=partnership_ids)
+            .select_related("organisation")
+            .defer("organisation__website")
+            .order_by("organisation__name"),
+            "partnership_id",
+        )
+        if partnership_ids
+        else {}
+    )
+    outcomes = grouped(
+        Outcome.objects.filter(case_study_id__in=ids).order_by("pk"), "case_study_id"
+    )
+    sources = grouped(Source.objects.filter(case_study_id__in=ids).order_by("pk"), "case_study_id")
+    return [
+        Row(
+            case_study=case_study,
+            permalink=permalink(case_study.pk),
+            service_areas=areas.get(case_study.pk, []),
+            councils=councils.get(case_study.pk, []),
+            memberships=memberships.get(case_study.partnership_id, []),
+            outcomes=outcomes.get(case_study.pk, []),
+            sources=sources.get(case_study.pk, []),
+        )
+        for case_study in case_studies
+    ]
+
+
+def permalinks(base_url: str) -> Callable[[int], str]:
+    """The absolute permalink of any id, reversing the URL once rather than once a row."""
+    placeholder = 1234567890
+    before, after = reverse("catalogue:case_study_permalink", kwargs={"pk": placeholder}).split(
+        str(placeholder)
+    )
+    return lambda pk: f"{base_url}{before}{pk}{after}"
+
+
+def rows(*, case_studies: QuerySet, base_url: str, chunk_size: int | None = None) -> Iterator[Row]:
+    """Every case study as a Row: one query reads them all (a server-side cursor on
+    PostgreSQL, chunked reads on SQLite), then five more per chunk of `chunk_size`."""
+    chunk_size = chunk_size or CHUNK_SIZE
+    permalink = permalinks(base_url)
+    listed = for_rows(case_studies).iterator(chunk_size=chunk_size)
+    while chunk := list(islice(listed, chunk_size)):
+        yield from rows_for(chunk, permalink=permalink)
+
+
+def record(row: Row) -> dict[str, Value]:
+    """A row as a JSON object: every column, then the nested lists."""
+    data: dict[str, Value] = {column.name: column.get(row) for column in COLUMNS}
+    for name, (_meaning, fields, items) in NESTED.items():
+        data[name] = [{field.name: field.get(item) for field in fields} for item in items(row)]
+    return data
+
+
+def neutralise(text: str) -> str:
+    """Text a spreadsheet will show as text, never run as a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def cell(value: Value) -> str:
+    """A JSON value as one CSV cell."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return neutralise(SEPARATOR.join("" if v is None else str(v) for v in value))
+    return neutralise(str(value))
+
+
+class _Echo:
+    """A file-like object for csv.writer that hands back each line instead of storing it."""
+
+    def write(self, line: str) -> str:
+        return line
+
+
+def csv_writer() -> Any:
+    return csv.writer(_Echo())
+
+
+def csv_stream(
+    *, case_studies: QuerySet, base_url: str, chunk_size: int | None = None
+) -> Iterator[bytes]:
+    """The CSV file, in pieces: a byte-order mark, the header, then one line per case study."""
+    writer = csv_writer()
+    yield (BOM + writer.writerow([column.name for column in COLUMNS])).encode()
+    lines = []
+    for row in rows(case_studies=case_studies, base_url=base_url, chunk_size=chunk_size):
+        lines.append(writer.writerow([cell(column.get(row)) for column in COLUMNS]))
+        if len(lines) == ROWS_PER_WRITE:
+            yield "".join(lines).encode()
+            lines = []
+    if lines:
+        yield "".join(lines).encode()
+
+
+def json_stream(
+    *, case_studies: QuerySet, meta: dict, base_url: str, chunk_size: int | None = None
+) -> Iterator[bytes]:
+    """The JSON file, in pieces: {"meta": {...}, "case_studies": [{...}, ...]}."""
+    yield ('{"meta": ' + dumps(meta) + ',\n"case_studies": [').encode()
+    lines = []
+    separator = "\n"
+    for row in rows(case_studies=case_studies, base_url=base_url, chunk_size=chunk_size):
+        lines.append(separator + dumps(record(row)))
+        separator = ",\n"
+        if len(lines) == ROWS_PER_WRITE:
+            yield "".join(lines).encode()
+            lines = []
+    yield ("".join(lines) + "\n]}\n").encode()
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+def catalogue_version() -> datetime | None:
+    """When any published case study was last published or changed."""
+    latest = CaseStudy.objects.published().aggregate(
+        updated=Max("updated_at"), published=Max("published_at")
+    )
+    moments = [value for value in latest.values() if value]
+    return max(moments) if moments else None
+
+
+def provenance(
+    *,
+    selection: Selection,
+    count: int,
+    generated_at: datetime,
+    page_url: str,
+    codebook_url: str,
+) -> dict[str, Any]:
+    """The JSON export's `meta` block: what was selected, when, from which version, how to cite.
+
+    `count` is taken just before the rows are read; an edit published in between can make the
+    rows differ from it by that edit.
+    """
+    version = catalogue_version()
+    description = capfirst(selection.describe(count))
+    return {
+        "title": f"{SITE_NAME}: case studies",
+        "description": description,
+        "query": selection.parameters(),
+        "count": count,
+        "generated_at": isoformat(generated_at),
+        "catalogue_version": moment(version),
+        "licence": LICENCE,
+        "source": page_url,
+        "codebook": codebook_url,
+        "citation": dataset_citation(
+            description=description,
+            version=version,
+            retrieved=generated_at.date(),
+            url=page_url,
+        ),
+    }
+
+
+def filename(*, selection: Selection, day: date, extension: str) -> str:
+    """'case-studies-collaborate-adult-social-care-2026-11-28.csv': the filters, then the date."""
+    words = ["case-studies"]
+    data = selection.filterset.valid_data
+    for name in selection.filterset.filters:
+        value = data.get(name)
+        if name == "sort" or value in (None, "", []):
+            continue
+        if name == "q":
+            words.append("matching-" + slugify(value)[:40])
+        elif name == "year_from":
+            words.append(f"from-{value}")
+        elif name == "year_to":
+            words.append(f"to-{value}")
+        else:
+            words.extend(slugify(v) for v in value)
+    stem = "-".join(word for word in words if word)[:120].rstrip("-")
+    return f"{stem}-{day.isoformat()}.{extension}"
