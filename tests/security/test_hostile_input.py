@@ -45,7 +45,7 @@ TEXT = st.one_of(
 QUERY = st.lists(
     st.tuples(st.one_of(st.sampled_from(PARAMETERS), st.text(max_size=10)), TEXT), max_size=8
 )
-FUZZ_EXAMPLES = 60
+FUZZ_EXAMPLES = 40
 FUZZED_PAGES = [
     "/",
     "/case-studies/",
@@ -57,6 +57,13 @@ FUZZED_PAGES = [
     "/responses/collaborate/",
     "/sitemap.xml",
     "/accessibility/",
+    "/insights/",
+    "/codebook/",
+    "/compare/",
+    "/case-studies/export.csv",
+    "/case-studies/export.json",
+    "/case-studies/feed.atom",
+    "/api/case-studies/",
 ]
 
 
