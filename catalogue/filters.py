@@ -11,7 +11,7 @@ evaluates it, so the results, their order and every count come from one place.
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils.functional import cached_property
 
 from partnerships.models import CouncilType, Nation, Region, Sector
@@ -36,11 +36,13 @@ SORT_CHOICES = [
     ("start-year", "Start year, earliest first"),
     ("-start-year", "Start year, latest first"),
 ]
+# The same orders as the facet index's (catalogue/facets.py), for outputs sorted in SQL:
+# case studies without a start year come last either way, on both databases.
 SORT_ORDERING = {
-    "newest": ["-published_at", "title"],
+    "newest": [F("published_at").desc(), "title", "pk"],
     "title": ["title", "pk"],
-    "start-year": ["start_year", "title"],
-    "-start-year": ["-start_year", "title"],
+    "start-year": [F("start_year").asc(nulls_last=True), "title", "pk"],
+    "-start-year": [F("start_year").desc(nulls_last=True), "title", "pk"],
 }
 
 
