@@ -20,6 +20,7 @@ from django.urls import reverse
 
 from partnerships.models import Council, CouncilType, Nation
 
+from .exports import BOM, neutralise
 from .filters import CaseStudyFilter
 from .models import ResponseType
 
@@ -557,13 +558,11 @@ class _Echo:
 def csv_lines(header: list[str], rows: Iterable[dict]) -> Iterator[str]:
     """CSV text, a byte-order mark first so Excel reads it as UTF-8."""
     writer = csv.DictWriter(_Echo(), fieldnames=header, lineterminator="\r\n")
-    yield "\ufeff" + writer.writeheader()
+    yield BOM + writer.writeheader()
     for row in rows:
-        yield writer.writerow({key: neutralise(value) for key, value in row.items()})
-
-
-def neutralise(value: object) -> object:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+        yield writer.writerow(
+            {
+                key: neutralise(value) if isinstance(value, str) else value
+                for key, value in row.items()
+            }
+        )
