@@ -176,6 +176,15 @@ class CaseStudyFilter(django_filters.FilterSet):
 
     def bits(self, *, skip: str | None = None) -> int:
         """The published case studies matching every valid filter except facet `skip`."""
+        if skip not in self._bits:
+            self._bits[skip] = self._select(skip)
+        return self._bits[skip]
+
+    @cached_property
+    def _bits(self) -> dict[str | None, int]:
+        return {}  # one selection per facet left out: a page asks for each several times
+
+    def _select(self, skip: str | None) -> int:
         data, index = self.valid_data, self.index
         found = index.everything
         for name in FACETS:
@@ -184,8 +193,12 @@ class CaseStudyFilter(django_filters.FilterSet):
         if data.get("year_from") is not None or data.get("year_to") is not None:
             found &= index.year_range(data.get("year_from"), data.get("year_to"))
         if self.text:
-            found &= index.of_ids(self.ranked_ids)
+            found &= self.text_bits
         return found
+
+    @cached_property
+    def text_bits(self) -> int:
+        return self.index.of_ids(self.ranked_ids)
 
     @cached_property
     def ranked_ids(self) -> list[int]:
