@@ -9,6 +9,8 @@ The form validates the query; the published catalogue's facet index (catalogue/f
 evaluates it, so the results, their order and every count come from one place.
 """
 
+from collections.abc import Sequence
+
 import django_filters
 from django import forms
 from django.db.models import F, QuerySet
@@ -198,26 +200,42 @@ class CaseStudyFilter(django_filters.FilterSet):
 
     @cached_property
     def text_bits(self) -> int:
-        return self.index.of_ids(self.ranked_ids)
+        """The published case studies matching the search text."""
+        return self.index.of_ids(self.text_matches.ids) if self.text else 0
 
     @cached_property
-    def ranked_ids(self) -> list[int]:
-        """Case studies matching the search text, best first (empty without text)."""
-        return search.ranked_ids(self.text) if self.text else []
+    def text_matches(self) -> search.Matches:
+        return search.Matches(self.text)
 
-    def result_ids(self) -> list[int]:
+    def best_matches(self, offset: int, limit: int) -> list[int]:
+        """The results ranked best first (ties: lower id first), from `offset`, at most
+        `limit`. Asks the search only for the best few matches, drafts and other filters'
+        rejects among them: twice as many as the share of matches that are results suggests,
+        and more if that falls short."""
+        wanted, results, matches = offset + limit, self.bits(), len(self.text_matches.ids)
+        if not results or limit <= 0:
+            return []
+        members, positions = self.index.as_bytes(results), self.index.positions
+        fetch = min(matches, wanted * matches // results.bit_count() * 2 + 20)
+        while True:
+            found = [
+                pk
+                for pk in self.text_matches.best(fetch)
+                if (p := positions.get(pk)) is not None and members[p >> 3] >> (p & 7) & 1
+            ]
+            if len(found) >= wanted or fetch >= matches:
+                return found[offset:wanted]
+            fetch = min(matches, fetch * 4)
+
+    def result_ids(self) -> "ResultIds":
         """The ids of the matching published case studies, in the chosen order."""
-        if self.sort_order == "relevance":
-            positions = self.index.positions
-            order = [positions[pk] for pk in self.ranked_ids if pk in positions]
-            return self.index.ordered_ids(self.bits(), order)
-        return self.index.ordered_ids(self.bits(), self.sort_order)
+        return ResultIds(self)
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         """`queryset` narrowed to the matching case studies (for exports and the API)."""
         if not self.is_filtered:
             return queryset
-        return queryset.filter(pk__in=id_list(self.result_ids()))
+        return queryset.filter(pk__in=id_list(self.index.ids_in(self.bits())))
 
     @property
     def is_filtered(self) -> bool:
@@ -226,12 +244,37 @@ class CaseStudyFilter(django_filters.FilterSet):
 
     def sorted(self, queryset: QuerySet) -> QuerySet:
         if self.sort_order == "relevance":
-            return search.with_rank(queryset, self.text).order_by("-rank", "title")
+            return search.with_rank(queryset, self.text).order_by("-rank", "pk")
         return queryset.order_by(*SORT_ORDERING[self.sort_order])
 
     def facet_counts(self, name: str) -> dict[str, int]:
         """How many results each option of facet `name` would give, ignoring its own selection."""
         return self.index.counts(name, self.bits(skip=name))
+
+
+class ResultIds(Sequence):
+    """A FilterSet's results in its order, worked out a slice at a time: a page of a large
+    result set only sorts (or ranks) as far as that page. Paginator takes it as a list."""
+
+    def __init__(self, filterset: CaseStudyFilter) -> None:
+        self.filterset = filterset
+
+    def count(self) -> int:
+        return self.filterset.bits().bit_count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item):
+        if not isinstance(item, slice) or item.step not in (None, 1):
+            raise TypeError("ResultIds takes slices with no step, as Paginator asks")
+        start, stop, _ = item.indices(self.count())
+        filterset, limit = self.filterset, max(stop - start, 0)
+        if filterset.sort_order == "relevance":
+            return filterset.best_matches(start, limit)
+        return filterset.index.ordered_ids(
+            filterset.bits(), filterset.sort_order, offset=start, limit=limit
+        )
 
 
 COUNCIL_TYPE_PLURALS = {

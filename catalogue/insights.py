@@ -80,14 +80,16 @@ def shade(count: int, largest: int) -> int:
 
 
 def legend(largest: int) -> list[dict]:
-    """The shades a chart uses, each with the range of counts it stands for."""
-    ranges: dict[int, list[int]] = {}
-    for count in range(1, largest + 1):
-        ranges.setdefault(shade(count, largest), []).append(count)
+    """The shades a chart uses, each with the range of counts it stands for.
+
+    Shade k covers the counts c with (k - 1) * largest / SHADES < c <= k * largest / SHADES
+    (the inverse of `shade`), computed per shade, not per count: largest can be 100,000.
+    """
     keys = [{"shade": 0, "label": "none"}]
-    for level, counts in sorted(ranges.items()):
-        low, high = counts[0], counts[-1]
-        keys.append({"shade": level, "label": str(low) if low == high else f"{low} to {high}"})
+    for level in range(1, SHADES + 1):
+        low, high = (level - 1) * largest // SHADES + 1, level * largest // SHADES
+        if low <= high:
+            keys.append({"shade": level, "label": str(low) if low == high else f"{low} to {high}"})
     return keys
 
 

@@ -12,6 +12,7 @@ The index is refreshed whenever a case study or anything shown in its text chang
 signals.py); bulk loaders call `index_case_studies` themselves.
 """
 
+import heapq
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -22,6 +23,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import F, FloatField, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils.functional import cached_property
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -34,9 +36,12 @@ FTS_INSERT = (
     "INSERT INTO catalogue_casestudy_fts (rowid, title, people, body, outcomes) "
     "VALUES (%s, %s, %s, %s, %s)"
 )
-FTS_RANKED = (
+FTS_MATCHING = "SELECT rowid FROM catalogue_casestudy_fts WHERE catalogue_casestudy_fts MATCH %s"
+# Ties go to the older case study (lower id), as in `with_rank` orderings. With a LIMIT, SQLite
+# ranks every match but sorts only as far as it must.
+FTS_BEST = (
     "SELECT rowid FROM catalogue_casestudy_fts WHERE catalogue_casestudy_fts MATCH %s "
-    "ORDER BY bm25(catalogue_casestudy_fts, 10.0, 4.0, 2.0, 1.0), title"
+    "ORDER BY bm25(catalogue_casestudy_fts, 10.0, 4.0, 2.0, 1.0), rowid LIMIT %s"
 )
 # bm25() is lower for better matches: negated so both engines sort rank descending.
 FTS_RANK = (
@@ -153,28 +158,53 @@ def forget_case_studies(ids: Iterable[int]) -> None:
         cursor.executemany(FTS_DELETE, [(pk,) for pk in ids])
 
 
-def ranked_ids(text: str) -> list[int]:
-    """Ids of every case study matching `text` (websearch syntax), best match first."""
-    if is_postgresql():
+class Matches:
+    """The case studies (of any status) matching a search text: all of them, unranked, and
+    the best few in rank order. Finding every match costs a fraction of ranking them all."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @cached_property
+    def ids(self) -> list[int]:
+        if is_postgresql():
+            return list(self._ranks)
+        match = fts5_query(self.text)
+        if not match:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(FTS_MATCHING, [match])
+            return [pk for (pk,) in cursor.fetchall()]
+
+    def best(self, limit: int) -> list[int]:
+        """The ids of the `limit` best matches, best first; ties go to the lower id."""
+        if is_postgresql():
+            ranked = heapq.nsmallest(limit, ((-rank, pk) for pk, rank in self._ranks.items()))
+            return [pk for _, pk in ranked]
+        match = fts5_query(self.text)
+        if not match:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(FTS_BEST, [match, limit])
+            return [pk for (pk,) in cursor.fetchall()]
+
+    @cached_property
+    def _ranks(self) -> dict[int, float]:
+        """PostgreSQL: id -> rank of every match. Matching reads each match's tsvector anyway,
+        so ranking them in that same pass costs little more than finding them."""
         from .models import CaseStudy
 
-        query = pg_query(text)
-        return list(
+        query = pg_query(self.text)
+        return dict(
             CaseStudy.objects.filter(search_vector=query)
             .annotate(rank=SearchRank(F("search_vector"), query))
-            .order_by("-rank", "title")
-            .values_list("pk", flat=True)
+            .values_list("pk", "rank")
         )
-    match = fts5_query(text)
-    if not match:
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(FTS_RANKED, [match])
-        return [row[0] for row in cursor.fetchall()]
 
 
 def with_rank(queryset: QuerySet, text: str) -> QuerySet:
-    """Annotate `rank`, higher for better matches; for the outermost query only."""
+    """Annotate `rank`, higher for better matches; for the outermost query only. Order by
+    ("-rank", "pk") for the order the list page shows."""
     if is_postgresql():
         return queryset.annotate(rank=SearchRank(F("search_vector"), pg_query(text)))
     rank = RawSQL(FTS_RANK, [fts5_query(text)], output_field=FloatField())  # nosec B611

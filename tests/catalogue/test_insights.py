@@ -7,7 +7,7 @@ import re
 import pytest
 
 from catalogue.insights import Hex as HexPosition
-from catalogue.insights import HexLayout, hex_layout, place_hexes, shade
+from catalogue.insights import HexLayout, hex_layout, legend, place_hexes, shade
 from catalogue.models import ResponseType, Status
 from partnerships.models import CouncilType, Nation, Region
 from tests.factories import make_case_study, make_council, make_service_area
@@ -285,6 +285,21 @@ def test_odd_rows_shift_right_and_rows_grow_northwards():
 def test_shades_scale_with_the_largest_count():
     assert [shade(n, 10) for n in [0, 1, 2, 5, 9, 10]] == [0, 1, 1, 3, 5, 5]
     assert [shade(n, 3) for n in [1, 2, 3]] == [2, 4, 5]
+
+
+@pytest.mark.parametrize("largest", [1, 2, 3, 4, 5, 7, 10, 11, 99, 100, 1234])
+def test_the_legend_gives_each_count_the_range_of_its_shade(largest):
+    """A reader matches a cell's shade to the legend: every count must fall in its own key."""
+    keys = legend(largest)
+    assert keys[0] == {"shade": 0, "label": "none"}
+    for count in range(1, largest + 1):
+        (key,) = [k for k in keys[1:] if k["shade"] == shade(count, largest)]
+        low, _, high = key["label"].partition(" to ")
+        assert int(low) <= count <= int(high or low)
+    assert legend(10)[1:] == [
+        {"shade": level, "label": f"{2 * level - 1} to {2 * level}"} for level in range(1, 6)
+    ]
+    assert [k["label"] for k in legend(3)[1:]] == ["1", "2", "3"]
 
 
 def read_csv(response) -> list[dict]:

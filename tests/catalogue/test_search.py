@@ -6,21 +6,23 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from catalogue.models import CaseStudy
-from catalogue.search import fts5_query, search_document
+from catalogue.models import CaseStudy, ResponseType, Status
+from catalogue.search import fts5_query, indexing_deferred, search_document
 from tests.factories import (
     make_case_study,
     make_council,
     make_organisation,
     make_outcome,
     make_partnership,
+    make_service_area,
 )
+from tests.outputs import csv_rows
 
 CARD_LINK = re.compile(r'class="card__title"><a href="/case-studies/([\w-]+)/"')
 
 
-def found(client, query: str) -> list[str]:
-    response = client.get("/case-studies/", {"q": query})
+def found(client, query: str, **filters) -> list[str]:
+    response = client.get("/case-studies/", {"q": query, **filters})
     assert response.status_code == 200
     return CARD_LINK.findall(response.content.decode())
 
@@ -144,3 +146,28 @@ def test_both_databases_find_the_same_seed_cases(client):
 
         assert expected, f"the seed data should contain {query!r}"
         assert set(slugs) == expected, query
+
+
+@pytest.mark.django_db
+def test_results_ranked_below_many_other_matches_still_fill_their_pages(client):
+    """The database ranks only as many of the best matches as a page seems to need. Here the
+    350 best matches are all filtered out (other response type, or drafts), so it must look
+    further, and still give both pages in the export's order."""
+    council, area = make_council(), make_service_area()
+    with indexing_deferred():
+        for n in range(400):
+            wanted = n % 8 == 0  # 50 collaborate case studies mentioning floods in passing
+            make_case_study(
+                title=f"Shared services {n}" if wanted else f"Flood defences {n}",
+                body="They met once about a flood." if wanted else "Flood walls. Flood gates.",
+                response=ResponseType.COLLABORATE if wanted else ResponseType.FIGHT,
+                status=Status.PUBLISHED if wanted or n % 3 else Status.DRAFT,
+                councils=[council],
+                service_areas=[area],
+            )
+    query = "q=flood&response=collaborate"
+    exported = [row["slug"] for row in csv_rows(client.get(f"/case-studies/export.csv?{query}"))]
+
+    assert len(exported) == 50
+    assert found(client, "flood", response="collaborate") == exported[:20]
+    assert found(client, "flood", response="collaborate", page=2) == exported[20:40]
