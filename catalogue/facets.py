@@ -58,7 +58,9 @@ class FacetIndex:
     years: dict[int, int] = field(default_factory=dict)  # start year -> bits
     orders: dict[str, list[int]] = field(default_factory=dict)  # sort -> positions in order
     council_names: dict[str, str] = field(default_factory=dict)  # slug -> name, in use only
-    by_partnership: dict[int, int] = field(default_factory=dict)  # partnership id -> bits
+    # Partnership id -> positions. Not bitmaps: an int as wide as its highest position for
+    # each of thousands of partnerships took hundreds of megabytes at 100,000 case studies.
+    by_partnership: dict[int, list[int]] = field(default_factory=dict)
     newest_rank: list[int] = field(default_factory=list)  # position -> rank, newest first
     # Per position, for related case studies.
     response_of: list[str] = field(default_factory=list)
@@ -220,7 +222,7 @@ def build_index(version: str) -> FacetIndex:
         by_position, key=lambda p: (rows[p][2] if rows[p][2] is not None else no_year, rows[p][4])
     )
     latest_year = sorted(by_position, key=lambda p: (-(rows[p][2] or -no_year), rows[p][4]))
-    index.by_partnership = {pk: bitmap(found) for pk, found in by_partnership.items()}
+    index.by_partnership = dict(by_partnership)
     index.newest_rank = [0] * len(rows)
     for rank, position in enumerate(newest):
         index.newest_rank[position] = rank
@@ -245,12 +247,13 @@ def related_ids(index: FacetIndex, case_study: CaseStudy, *, limit: int = 5) -> 
     """
     areas = frozenset(area.slug for area in case_study.service_areas.all())
     councils = frozenset(council.slug for council in case_study.councils.all())
-    close = index.select("council", councils) | index.by_partnership.get(
-        case_study.partnership_id, 0
-    )
+    same_councils = index.select("council", councils)
     same_area = index.select("service", areas)
     same_response = index.select("response", [case_study.response])
-    candidates = set(index.ids_in(close))
+    candidates = set(index.ids_in(same_councils))
+    candidates.update(
+        index.ids[p] for p in index.by_partnership.get(case_study.partnership_id, ())
+    )
     candidates.update(index.ordered_ids(same_area, "newest", limit=RELATED_POOL))
     candidates.update(index.ordered_ids(same_area & same_response, "newest", limit=RELATED_POOL))
     candidates.discard(case_study.pk)

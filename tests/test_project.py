@@ -2,9 +2,13 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import OperationalError
 
-from catalogue.models import CaseStudy, Outcome, ResponseType, Source, Status
+from catalogue import facets
+from catalogue.models import CaseStudy, CatalogueVersion, Outcome, ResponseType, Source, Status
+from config import gunicorn
 from partnerships.models import Council, CouncilType, Organisation, Partnership
+from tests.factories import make_case_study
 
 
 def test_system_checks_pass():
@@ -68,3 +72,37 @@ def test_loading_the_seed_again_keeps_an_editors_changes():
     case_study.refresh_from_db()
     assert case_study.title == "Retitled by an editor"
     assert case_study.status == Status.DRAFT
+
+
+class FakeWorker:
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+        self.log = self
+
+    def warning(self, message: str, *args) -> None:
+        self.warnings.append(message % args)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_gunicorn_worker_builds_the_facet_index_before_its_first_request(monkeypatch):
+    make_case_study(title="Built at start")
+    monkeypatch.setattr(facets, "_index", None)
+    worker = FakeWorker()
+
+    gunicorn.post_worker_init(worker)
+
+    assert facets._index.version == CatalogueVersion.current()
+    assert len(facets._index.ids) == 1
+    assert worker.warnings == []
+
+
+def test_a_worker_still_starts_when_the_database_is_down(monkeypatch):
+    def unreachable():
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(facets, "current_index", unreachable)
+    worker = FakeWorker()
+
+    gunicorn.post_worker_init(worker)
+
+    assert worker.warnings == ["facet index not built at start: connection refused"]
