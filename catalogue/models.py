@@ -201,9 +201,14 @@ class CaseStudyQuerySet(models.QuerySet):
         return self.filter(status=Status.PUBLISHED)
 
     def for_listing(self) -> "CaseStudyQuerySet":
-        """Everything a result card shows, in a fixed number of queries."""
-        return self.select_related("partnership").prefetch_related(
-            "service_areas", models.Prefetch("councils", Council.objects.order_by("name"))
+        """Everything a result card shows, in a fixed number of queries (and not the long
+        text no card shows: the body, and on PostgreSQL the search vector)."""
+        return (
+            self.defer("body", "search_vector")
+            .select_related("partnership")
+            .prefetch_related(
+                "service_areas", models.Prefetch("councils", Council.objects.order_by("name"))
+            )
         )
 
     def previewable_by(self, user: AbstractBaseUser | AnonymousUser) -> "CaseStudyQuerySet":
