@@ -8,6 +8,7 @@ Swagger UI (served from this site, no CDN) at /api/docs/.
 """
 
 import re
+from collections.abc import Callable
 
 from django import forms
 from django.db.models import Prefetch, QuerySet
@@ -35,8 +36,8 @@ from partnerships.models import (
     Region,
     Sector,
 )
-from partnerships.vocabulary import Vocabulary
 
+from .codebook import service_areas_described
 from .filters import CaseStudyFilter
 from .models import (
     CaseStudy,
@@ -248,22 +249,39 @@ class ServiceAreaViewSet(ReadOnlyViewSet):
     queryset = ServiceArea.objects.order_by("name").prefetch_related(published_case_studies())
 
 
-# name, label, vocabulary, the fields and query parameters that use it
-VOCABULARIES: list[tuple[str, str, type[Vocabulary], list[str]]] = [
+# name, label, its values (each with label and definition), the fields and query parameters
+# that use it. The values come from the same functions as the codebook page's.
+VOCABULARIES: list[tuple[str, str, Callable[[], list[dict[str, str]]], list[str]]] = [
     (
         "response_type",
         "Response type",
-        ResponseType,
+        ResponseType.described,
         ["case study response", "case study secondary_response", "?response"],
     ),
-    ("outcome_kind", "Outcome kind", OutcomeKind, ["outcome kind"]),
-    ("evidence_strength", "Evidence", EvidenceStrength, ["outcome evidence", "?evidence"]),
-    ("confidence", "Confidence", Confidence, ["outcome confidence"]),
-    ("council_type", "Council type", CouncilType, ["council council_type", "?council_type"]),
-    ("nation", "Nation", Nation, ["council nation", "?nation"]),
-    ("region", "Region", Region, ["council region", "?region"]),
-    ("sector", "Partner sector", Sector, ["organisation sector", "?sector"]),
-    ("governance", "Governance", Governance, ["partnership governance"]),
+    (
+        "service_area",
+        "Service area",
+        service_areas_described,
+        ["case study service_areas", "?service"],
+    ),
+    ("outcome_kind", "Outcome kind", OutcomeKind.described, ["outcome kind"]),
+    (
+        "evidence_strength",
+        "Evidence",
+        EvidenceStrength.described,
+        ["outcome evidence", "?evidence"],
+    ),
+    ("confidence", "Confidence", Confidence.described, ["outcome confidence"]),
+    (
+        "council_type",
+        "Council type",
+        CouncilType.described,
+        ["council council_type", "?council_type"],
+    ),
+    ("nation", "Nation", Nation.described, ["council nation", "?nation"]),
+    ("region", "Region", Region.described, ["council region", "?region"]),
+    ("sector", "Partner sector", Sector.described, ["organisation sector", "?sector"]),
+    ("governance", "Governance", Governance.described, ["partnership governance"]),
 ]
 
 
@@ -283,23 +301,9 @@ class CodebookViewSet(viewsets.ViewSet):
     @extend_schema(responses=CodebookSerializer)
     def list(self, request: Request) -> Response:
         vocabularies = [
-            {"name": name, "label": label, "used_by": used_by, "values": vocabulary.described()}
-            for name, label, vocabulary, used_by in VOCABULARIES
+            {"name": name, "label": label, "used_by": used_by, "values": values()}
+            for name, label, values, used_by in VOCABULARIES
         ]
-        vocabularies.insert(
-            1,
-            {
-                "name": "service_area",
-                "label": "Service area",
-                "used_by": ["case study service_areas", "?service"],
-                "values": [
-                    {"value": slug, "label": name, "definition": description}
-                    for slug, name, description in ServiceArea.objects.order_by(
-                        "name"
-                    ).values_list("slug", "name", "description")
-                ],
-            },
-        )
         return Response(CodebookSerializer({"vocabularies": vocabularies}).data)
 
 
