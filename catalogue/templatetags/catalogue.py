@@ -34,3 +34,34 @@ def facet_options(facet: dict) -> SafeString:
         )
     # Safe: every value from outside this function went through html.escape above.
     return mark_safe("".join(items))  # nosec B308, B703  # nosemgrep
+
+
+def count_link(count: int, url: str, description: str) -> str:
+    """A count, linked to its filter when it has one, with words for screen readers."""
+    if not url:
+        return str(count)
+    return (
+        f'<a href="{escape(url)}">{count}<span class="visually-hidden"> {escape(description)}'
+        "</span></a>"
+    )
+
+
+@register.simple_tag
+def matrix_rows(matrix) -> SafeString:
+    """The heat map's rows (catalogue.insights.Matrix): about a hundred linked cells, built
+    with f-strings like the facets' options, at a fraction of the template engine's cost."""
+    rows = []
+    for row in matrix.rows:
+        cells = "".join(
+            f'<td class="num shade-{cell.shade}">{count_link(cell.count, cell.url, cell.label)}'
+            "</td>"
+            for cell in row.cells
+        )
+        total = row.total
+        about = f"case stud{'y' if total.count == 1 else 'ies'} about {total.label}"
+        rows.append(
+            f'<tr><th scope="row">{escape(row.label)}</th>{cells}'
+            f'<td class="num">{count_link(total.count, total.url, about)}</td></tr>'
+        )
+    # Safe: every value from outside this module went through html.escape above.
+    return mark_safe("".join(rows))  # nosec B308, B703  # nosemgrep
