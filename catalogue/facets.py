@@ -10,6 +10,7 @@ Each process builds the index from the database once per catalogue version (see
 Nothing is shared between processes but the version, which lives in the database.
 """
 
+import gc
 import json
 import threading
 from collections import defaultdict
@@ -285,6 +286,10 @@ def current_index() -> FacetIndex:
     with _lock:
         if _index is None or _index.version != version:
             _index = build_index(version)
+            # The index is long-lived and has no reference cycles: move it (and everything
+            # else alive now) out of the collector's sight, or each full collection rescans
+            # its hundreds of thousands of objects (pauses of 60+ ms at 20,000 case studies).
+            gc.freeze()
         return _index
 
 
