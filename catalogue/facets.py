@@ -22,7 +22,7 @@ from django.db.models.expressions import RawSQL
 
 from partnerships.models import Membership
 
-from .models import CaseStudy, CatalogueVersion, EvidenceStrength, Outcome
+from .models import CaseStudy, CatalogueVersion, EvidenceStrength, Outcome, ServiceArea
 
 # Facets whose options are bitmaps, in the order the page shows them.
 FACETS = [
@@ -59,6 +59,7 @@ class FacetIndex:
     years: dict[int, int] = field(default_factory=dict)  # start year -> bits
     orders: dict[str, list[int]] = field(default_factory=dict)  # sort -> positions in order
     council_names: dict[str, str] = field(default_factory=dict)  # slug -> name, in use only
+    service_areas: list[tuple[str, str]] = field(default_factory=list)  # (slug, name), all
     # Partnership id -> positions. Not bitmaps: an int as wide as its highest position for
     # each of thousands of partnerships took hundreds of megabytes at 100,000 case studies.
     by_partnership: dict[int, list[int]] = field(default_factory=dict)
@@ -130,7 +131,7 @@ class FacetIndex:
 
 
 def build_index(version: str) -> FacetIndex:
-    """Read the published catalogue into bitmaps: five queries, whatever the size."""
+    """Read the published catalogue into bitmaps: six queries, whatever the size."""
     index = FacetIndex(version=version)
     published = CaseStudy.objects.published()
     rows = list(
@@ -155,6 +156,7 @@ def build_index(version: str) -> FacetIndex:
     index.response_of = [row[1] for row in rows]
     index.partnership_of = [row[3] for row in rows]
 
+    index.service_areas = list(ServiceArea.objects.order_by("name").values_list("slug", "name"))
     areas: defaultdict[int, set[str]] = defaultdict(set)
     for case_id, slug in CaseStudy.service_areas.through.objects.filter(
         casestudy__in=published

@@ -151,7 +151,7 @@ class CaseStudyFilter(django_filters.FilterSet):
 
     @cached_property
     def service_choices(self) -> list[tuple[str, str]]:
-        return service_area_choices()
+        return self.index.service_areas
 
     @cached_property
     def council_choices(self) -> list[tuple[str, str]]:

@@ -12,12 +12,18 @@ from tests.factories import (
     make_ready_case_study,
     make_service_area,
 )
+from tests.outputs import csv_rows
 
 pytestmark = pytest.mark.django_db
 
 
 def count(page: str) -> int:
     return int(re.search(r'data-result-count="(\d+)"', page).group(1))
+
+
+def exported_titles(client, query: str = "") -> list[str]:
+    """The titles in the CSV export of a filtered view (exports read the same facet index)."""
+    return [row["title"] for row in csv_rows(client.get(f"/case-studies/export.csv?{query}"))]
 
 
 @pytest.fixture(autouse=True)
@@ -38,11 +44,13 @@ def test_publishing_shows_at_once_in_list_and_counts(client):
     )
     assert "Fresh news" not in client.get("/case-studies/").content.decode()
     assert count(client.get("/case-studies/?response=exit").content.decode()) == 0
+    assert exported_titles(client, "response=exit") == []
 
     draft.publish(by=make_publisher())
 
     assert "Fresh news" in client.get("/case-studies/").content.decode()
     assert count(client.get("/case-studies/?response=exit").content.decode()) == 1
+    assert exported_titles(client, "response=exit") == ["Fresh news"]
     assert client.get(draft.get_absolute_url()).status_code == 200
 
 
@@ -55,12 +63,15 @@ def test_unpublishing_hides_at_once_everywhere(client):
         case_study.get_absolute_url(),
     ]:
         client.get(path)  # fill the cache
+    assert exported_titles(client, "response=fight") == ["Going away"]
 
     case_study.unpublish(by=make_publisher())
 
     assert "Going away" not in client.get("/case-studies/").content.decode()
     assert count(client.get("/case-studies/?response=fight").content.decode()) == 0
     assert "Going away" not in client.get("/").content.decode()
+    assert exported_titles(client, "response=fight") == []
+    assert exported_titles(client) == []
     assert client.get(case_study.get_absolute_url()).status_code == 404
 
 
@@ -79,6 +90,22 @@ def test_editing_shows_at_once_in_pages_and_facet_counts(client):
     assert "New title" in client.get("/case-studies/").content.decode()
     assert "A freshly added outcome" in client.get(case_study.get_absolute_url()).content.decode()
     assert count(client.get("/case-studies/?service=libraries").content.decode()) == 1
+    assert exported_titles(client, "service=libraries") == ["New title"]
+
+
+def test_a_new_or_renamed_service_area_is_a_filter_at_once(client):
+    area = make_service_area(slug="parks", name="Parks")
+    make_case_study(service_areas=[area])
+    assert ">Parks <" in client.get("/case-studies/").content.decode()
+
+    area.name = "Parks and open spaces"
+    area.save()
+    make_service_area(slug="cemeteries", name="Cemeteries")
+
+    page = client.get("/case-studies/").content.decode()
+    assert ">Parks and open spaces <" in page
+    assert 'value="cemeteries"' in page
+    assert count(client.get("/case-studies/?service=cemeteries").content.decode()) == 0
 
 
 def test_signed_in_editors_never_get_a_cached_page(admin_client):

@@ -309,7 +309,7 @@ QUERY_COUNT_URLS = [
 
 @pytest.mark.django_db
 def test_list_page_query_count_is_fixed(client, django_assert_max_num_queries, settings):
-    """5 queries (8 with a search: matches, the best ranked, extracts), whatever the data
+    """4 queries (7 with a search: matches, the best ranked, extracts), whatever the data
     size, once the facet index is current; the first request after an edit rebuilds it
     in 6 more. A page served from the cache costs one query: the catalogue's version."""
     settings.CATALOGUE_CACHE = False
@@ -331,7 +331,7 @@ def test_list_page_query_count_is_fixed(client, django_assert_max_num_queries, s
         client.get("/case-studies/")  # builds the index for this version of the catalogue
     counts = {}
     for query in QUERY_COUNT_URLS:
-        with django_assert_max_num_queries(8) as captured:
+        with django_assert_max_num_queries(7) as captured:
             client.get(f"/case-studies/{query}")
         counts[query] = len(captured)
     add_cases(40)
@@ -340,7 +340,7 @@ def test_list_page_query_count_is_fixed(client, django_assert_max_num_queries, s
         with django_assert_max_num_queries(count):
             response = client.get(f"/case-studies/{query}")
         assert response.status_code == 200
-    assert counts[""] == counts[QUERY_COUNT_URLS[2]] == 5
+    assert counts[""] == counts[QUERY_COUNT_URLS[2]] == 4
     settings.CATALOGUE_CACHE = True
     client.get("/case-studies/?response=collaborate")
     with django_assert_max_num_queries(1):
