@@ -201,13 +201,17 @@ class CaseStudyQuerySet(models.QuerySet):
         return self.filter(status=Status.PUBLISHED)
 
     def for_listing(self) -> "CaseStudyQuerySet":
-        """Everything a result card shows, in a fixed number of queries (and not the long
-        text no card shows: the body, and on PostgreSQL the search vector)."""
+        """Everything a result card (or the API's list) shows, in a fixed number of queries,
+        and not the long text none shows: the body, the search vector, the councils' and
+        areas' other details."""
         return (
             self.defer("body", "search_vector")
             .select_related("partnership")
             .prefetch_related(
-                "service_areas", models.Prefetch("councils", Council.objects.order_by("name"))
+                models.Prefetch("service_areas", ServiceArea.objects.only("slug", "name")),
+                models.Prefetch(
+                    "councils", Council.objects.order_by("name").only("slug", "name", "gss_code")
+                ),
             )
         )
 
