@@ -198,6 +198,7 @@ class Matches:
         return dict(
             CaseStudy.objects.filter(search_vector=query)
             .annotate(rank=SearchRank(F("search_vector"), query))
+            .order_by()  # in no order: the model's default would sort every match
             .values_list("pk", "rank")
         )
 
