@@ -976,6 +976,17 @@ def targets_table(options: Options, results: Results) -> str:
     return table(["target (issue 6)", "database", "figure", "verdict"], rows)
 
 
+def configured_workers() -> int:
+    """The workers config/gunicorn.py starts when neither --workers nor WEB_CONCURRENCY is set
+    (read from the file itself, so the report cannot drift from it)."""
+    env = {k: v for k, v in os.environ.items() if k != "WEB_CONCURRENCY"}
+    code = "import runpy; print(runpy.run_path('config/gunicorn.py')['workers'])"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30
+    )
+    return int(done.stdout.strip() or 0)
+
+
 def environment(options: Options) -> list[str]:
     def version(cmd: list[str]) -> str:
         with contextlib.suppress(Exception):
@@ -992,7 +1003,7 @@ def environment(options: Options) -> list[str]:
         f"- commit {commit}{' (with uncommitted changes)' if dirty not in ('', '?') else ''}, "
         f"{os.cpu_count()} cores, load average at the end "
         f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}",
-        f"- gunicorn: {workers or f'{(os.cpu_count() or 1) * 2 + 1} (config default)'} "
+        f"- gunicorn: {workers or f'{configured_workers()} (config default)'} "
         f"workers × {threads} threads, production settings (DEBUG off), "
         f"{version([sys.executable, '-m', 'gunicorn', '--version'])}",
         f"- {version([str(PEER_VENV / 'bin' / 'datasette'), '--version'])} "
