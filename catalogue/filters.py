@@ -9,6 +9,7 @@ The form validates the query; the published catalogue's facet index (catalogue/f
 evaluates it, so the results, their order and every count come from one place.
 """
 
+import re
 from collections.abc import Sequence
 
 import django_filters
@@ -30,6 +31,8 @@ class SortOrder(django_filters.ChoiceFilter):
     def filter(self, qs: QuerySet, value: str) -> QuerySet:
         return qs
 
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 SORT_CHOICES = [
     ("relevance", "Best match"),
@@ -167,7 +170,8 @@ class CaseStudyFilter(django_filters.FilterSet):
 
     @property
     def text(self) -> str:
-        return (self.valid_data.get("q") or "").strip()
+        # Control characters are never words, and XML (the Atom feed's title) forbids them.
+        return " ".join(CONTROL_CHARACTERS.sub(" ", self.valid_data.get("q") or "").split())
 
     @property
     def sort_order(self) -> str:

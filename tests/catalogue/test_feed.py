@@ -99,3 +99,16 @@ def test_list_page_links_to_feed_and_exports_with_its_query(client, care_cases):
     assert f'<a href="/case-studies/export.json{query}" download>Download JSON</a>' in page
     assert f'<a href="/case-studies/feed.atom{query}">Atom feed</a>' in page
     assert '<a href="/codebook/">Codebook</a>' in page
+
+
+@pytest.mark.django_db
+def test_control_characters_in_the_search_never_break_the_feed(client):
+    """XML 1.0 forbids them (a fuzzed query found a 500): they count as spaces."""
+    make_case_study(title="Flood defences")
+
+    root = parse_atom(client.get("/case-studies/feed.atom", {"q": "flood\x08\x1bdefences"}))
+
+    assert root.find(f"{ATOM}title").text.startswith("Case studies matching “flood defences”")
+    assert len(root.findall(f"{ATOM}entry")) == 1
+    page = client.get("/case-studies/", {"q": "\x08"})
+    assert page.status_code == 200
