@@ -190,8 +190,8 @@ class Matches:
 
     @cached_property
     def _ranks(self) -> dict[int, float]:
-        """PostgreSQL: id -> rank of every match. Matching reads each match's tsvector anyway,
-        so ranking them in that same pass costs little more than finding them."""
+        """PostgreSQL: id -> rank of every match. Finding and ranking both read every matching
+        tsvector (there is no index for the best few), so it is done once, in one pass."""
         from .models import CaseStudy
 
         query = pg_query(self.text)
