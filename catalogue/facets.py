@@ -93,6 +93,15 @@ class FacetIndex:
         p // 8 (shifting a 100,000-bit int per test would copy it each time)."""
         return within.to_bytes(len(self.ids) // 8 + 1, "little")
 
+    def members_of(self, ids: Iterable[int], within: int) -> list[int]:
+        """Those of `ids` that are in `within`, in the order given."""
+        members, positions = self.as_bytes(within), self.positions
+        return [
+            pk
+            for pk in ids
+            if (p := positions.get(pk)) is not None and members[p >> 3] & (1 << (p & 7))
+        ]
+
     def of_ids(self, ids: Iterable[int]) -> int:
         return bitmap(self.positions[pk] for pk in ids if pk in self.positions)
 

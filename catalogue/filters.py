@@ -219,14 +219,9 @@ class CaseStudyFilter(django_filters.FilterSet):
         wanted, results, matches = offset + limit, self.bits(), len(self.text_matches.ids)
         if not results or limit <= 0:
             return []
-        members, positions = self.index.as_bytes(results), self.index.positions
         fetch = min(matches, wanted * matches // results.bit_count() * 2 + 20)
         while True:
-            found = [
-                pk
-                for pk in self.text_matches.best(fetch)
-                if (p := positions.get(pk)) is not None and members[p >> 3] >> (p & 7) & 1
-            ]
+            found = self.index.members_of(self.text_matches.best(fetch), results)
             if len(found) >= wanted or fetch >= matches:
                 return found[offset:wanted]
             fetch = min(matches, fetch * 4)
