@@ -1,0 +1,244 @@
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from .. import history, search
+from ..models import (
+    CHECK_INTERVAL_MONTHS,
+    TRANSITIONS,
+    CaseStudy,
+    EditConflict,
+    Outcome,
+    ServiceArea,
+    Source,
+    WorkflowError,
+    join_words,
+    months_before,
+)
+from ..templatetags.catalogue import markdown
+from .forms import CaseStudyAdminForm
+from .history_views import HistoryViews
+from .import_views import ImportViews
+from .workflow_actions import WorkflowActions
+
+
+class OutcomeInline(admin.StackedInline):
+    model = Outcome
+    extra = 0
+    fields = [("kind", "evidence", "confidence"), "description", ("figure", "unit", "period")]
+
+
+class SourceInline(admin.TabularInline):
+    model = Source
+    extra = 0
+    fields = ["title", "publisher", "year", "url", "section"]
+
+
+class LastCheckedFilter(admin.SimpleListFilter):
+    title = "last checked"
+    parameter_name = "checked"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [
+            ("due", f"Not checked for {CHECK_INTERVAL_MONTHS} months (or never)"),
+            ("recent", f"Checked in the last {CHECK_INTERVAL_MONTHS} months"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        due = months_before(timezone.localdate(), CHECK_INTERVAL_MONTHS)
+        if self.value() == "due":
+            return queryset.not_checked_since(due)
+        if self.value() == "recent":
+            return queryset.filter(last_checked__gte=due)
+        return queryset
+
+
+@admin.register(CaseStudy)
+class CaseStudyAdmin(WorkflowActions, HistoryViews, ImportViews, admin.ModelAdmin):
+    form = CaseStudyAdminForm
+    list_display = [
+        "title",
+        "response",
+        "status",
+        "start_year",
+        "partnership",
+        "updated_at",
+        "last_checked",
+    ]
+    list_filter = [
+        "status",
+        LastCheckedFilter,
+        "response",
+        "from_transforming_together",
+        "service_areas",
+        "councils__council_type",
+        "councils__nation",
+    ]
+    list_select_related = ["partnership"]
+    search_fields = ["title", "slug", "summary", "councils__name", "partnership__name"]
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["councils", "service_areas", "partnership"]
+    readonly_fields = [
+        "body_preview",
+        "publication_checklist",
+        "published_at",
+        "created_at",
+        "updated_at",
+        "last_checked",
+    ]
+    date_hierarchy = "published_at"
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "summary", "body"]}),
+        (
+            "Preview of the body (as last saved)",
+            {"fields": ["body_preview"], "classes": ["collapse"]},
+        ),
+        (
+            "Classification",
+            {
+                "fields": [
+                    ("response", "secondary_response"),
+                    "service_areas",
+                    "start_year",
+                    "from_transforming_together",
+                ]
+            },
+        ),
+        ("Who was involved", {"fields": ["councils", "partnership"]}),
+        (
+            "Publication",
+            {
+                "fields": [
+                    "status",
+                    "publication_checklist",
+                    "published_at",
+                    "created_at",
+                    "updated_at",
+                    "last_checked",
+                ]
+            },
+        ),
+    ]
+    inlines = [OutcomeInline, SourceInline]
+
+    # -- the change form ---------------------------------------------------------------------
+
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        # A fresh class per request, so these are this request's alone.
+        form.user = request.user
+        form.refusal = getattr(request, "refused_save", None)
+        return form
+
+    def changeform_view(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # One search-index rebuild and one version per save, not one per inline row.
+        with search.indexing_deferred(), history.versions_recorded_by_caller():
+            try:
+                return super().changeform_view(request, *args, **kwargs)
+            except (WorkflowError, EditConflict) as refusal:
+                # The whole save was rolled back. Show the form again with everything the
+                # editor typed, and the reason, by running the view once more: its form
+                # now refuses to validate.
+                request.refused_save = refusal
+                return super().changeform_view(request, *args, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: CaseStudy, form, change: bool) -> None:
+        # The status changes only through the workflow, after outcomes and sources are saved.
+        obj.status = form.current_status
+        if change:
+            obj.version = form.cleaned_data["opened_version"]
+        history.hold_version(obj)
+        obj.save()
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        case_study = form.instance
+        reason = ["Edited" if change else "Created"]
+        target = form.cleaned_data.get("status", form.current_status)
+        if target != form.current_status:
+            case_study.move_to(target, by=request.user)
+            reason.append(TRANSITIONS[(form.current_status, target)].done)
+        case_study.check_still_complete()
+        if "_mark_checked" in request.POST:
+            case_study.mark_checked(by=request.user)
+            reason.append("checked against its sources")
+        history.record_version(
+            case_study, by=request.user, reason=join_words(reason), created=not change
+        )
+
+    # -- extra views (history_views.py, import_views.py) -----------------------------------
+
+    def get_urls(self) -> list:
+        name = f"{self.opts.app_label}_{self.opts.model_name}"
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/history/<int:history_id>/",
+                view(self.version_view),
+                name=f"{name}_version",
+            ),
+            path(
+                "<path:object_id>/history/<int:history_id>/restore/",
+                view(self.restore_view),
+                name=f"{name}_restore",
+            ),
+            path("import/", view(self.import_view), name=f"{name}_import"),
+            path(
+                "import/template.csv",
+                view(self.import_template_view),
+                name=f"{name}_import_template",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="Preview")
+    def body_preview(self, case_study: CaseStudy) -> str:
+        if not case_study.body:
+            return "No body yet."
+        return format_html('<div class="prose">{}</div>', markdown(case_study.body))
+
+    @admin.display(description="Ready to publish")
+    def publication_checklist(self, case_study: CaseStudy) -> str:
+        if case_study.pk is None:
+            return "Save the case study first; this then lists what publishing needs."
+        checklist = case_study.publication_checklist()
+        missing = [item for item, done in checklist if not done]
+        summary = (
+            "Everything publishing needs is there."
+            if not missing
+            else "Still needed before publishing: " + "; ".join(missing) + "."
+        )
+        items = format_html_join(
+            "",
+            "<li>{}: {}</li>",
+            ((("Done" if done else "Missing"), item) for item, done in checklist),
+        )
+        return format_html("<p>{}</p><ul>{}</ul>", summary, items)
+
+
+@admin.register(ServiceArea)
+class ServiceAreaAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Outcome)
+class OutcomeAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "case_study", "kind", "figure", "unit", "evidence", "confidence"]
+    list_filter = ["kind", "evidence", "confidence"]
+    list_select_related = ["case_study"]
+    search_fields = ["description", "case_study__title"]
+    autocomplete_fields = ["case_study"]
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["title", "publisher", "year", "case_study"]
+    list_filter = ["year"]
+    list_select_related = ["case_study"]
+    search_fields = ["title", "publisher", "url", "case_study__title"]
+    autocomplete_fields = ["case_study"]
