@@ -46,6 +46,7 @@ class SeedError(Exception):
 @dataclass
 class SeedReport:
     councils_created: int = 0
+    councils_updated: int = 0
     service_areas_created: int = 0
     organisations_created: int = 0
     partnerships_created: int = 0
@@ -65,8 +66,9 @@ def load_seed(*, directory: Path = SEED_DIRECTORY, update: bool = False) -> Seed
         )
     report = SeedReport()
     with transaction.atomic(), search.indexing_deferred():
-        register = load_council_register(directory=directory / "councils")
+        register = load_council_register(directory=directory / "councils", update=update)
         report.councils_created = register.created
+        report.councils_updated = register.updated
         for row in service_area_rows:
             _, created = ServiceArea.objects.get_or_create(
                 slug=row["slug"], defaults={"name": row["name"], "description": row["description"]}

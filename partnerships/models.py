@@ -2,11 +2,15 @@
 
 from enum import nonmember
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
+from django.urls import reverse
+from django.utils.html import format_html
 
+from .names import derived_names, name_key, unique, usual_name
 from .vocabulary import Vocabulary, value_in, year_in_range
 
 
@@ -106,6 +110,20 @@ class CouncilType(Vocabulary):
         return GSS_PREFIX_TYPES[code[:3]]
 
 
+# The nation every council of a type belongs to; associations may be of any nation.
+TYPE_NATIONS = {
+    CouncilType.COUNTY: Nation.ENGLAND,
+    CouncilType.DISTRICT: Nation.ENGLAND,
+    CouncilType.UNITARY: Nation.ENGLAND,
+    CouncilType.METROPOLITAN_BOROUGH: Nation.ENGLAND,
+    CouncilType.LONDON_BOROUGH: Nation.ENGLAND,
+    CouncilType.COMBINED_AUTHORITY: Nation.ENGLAND,
+    CouncilType.WELSH_PRINCIPAL: Nation.WALES,
+    CouncilType.SCOTTISH: Nation.SCOTLAND,
+    CouncilType.NI_DISTRICT: Nation.NORTHERN_IRELAND,
+}
+ENGLISH_REGIONS = [region for region in Region if region.nation == Nation.ENGLAND]
+
 GSS_PREFIX_TYPES = {
     "E06": CouncilType.UNITARY,
     "E07": CouncilType.DISTRICT,
@@ -197,8 +215,49 @@ class Governance(Vocabulary):
     )
 
 
+def place_agrees() -> list[models.CheckConstraint]:
+    """A council's type, nation, region and GSS code tell one story: a Welsh principal council
+    is in Wales (region Wales), an E07 code is an English district in an English region."""
+    type_nation = Q(council_type=CouncilType.ASSOCIATION)
+    for council_type, nation in TYPE_NATIONS.items():
+        type_nation |= Q(council_type=council_type, nation=nation)
+    region_nation = Q(region="") | Q(nation=Nation.ENGLAND, region__in=ENGLISH_REGIONS)
+    for nation in [Nation.WALES, Nation.SCOTLAND, Nation.NORTHERN_IRELAND]:
+        region_nation |= Q(nation=nation, region=nation.value)
+    code_type = Q(gss_code__isnull=True)
+    for prefix, council_type in GSS_PREFIX_TYPES.items():
+        code_type |= Q(gss_code__startswith=prefix, council_type=council_type)
+    return [
+        models.CheckConstraint(condition=type_nation, name="council_type_fits_nation"),
+        models.CheckConstraint(condition=region_nation, name="council_region_fits_nation"),
+        models.CheckConstraint(
+            condition=~Q(council_type=CouncilType.LONDON_BOROUGH)
+            | Q(region__in=["", Region.LONDON]),
+            name="council_london_borough_in_london",
+        ),
+        models.CheckConstraint(condition=code_type, name="council_gss_code_fits_type"),
+    ]
+
+
 class Council(models.Model):
-    name = models.CharField(max_length=120)
+    name = models.CharField(
+        max_length=120,
+        help_text='The register\'s name, as the ONS writes it ("Bristol, City of").',
+    )
+    official_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text='The council\'s own name where a source gives it, e.g. "Powys County Council".',
+    )
+    aliases = models.TextField(
+        blank=True,
+        help_text="Other names people use for the council, one a line (e.g. an acronym). "
+        'Forms such as "Wigan Council" or "City of Bristol" follow from the name and '
+        "need not be listed.",
+    )
+    # Every name's key (names.name_key) between bars, "|powys|", kept by save(): what the
+    # admin's search and the duplicate check compare.
+    name_keys = models.TextField(editable=False, blank=True, default="")
     slug = models.SlugField(max_length=120, unique=True)
     gss_code = models.CharField(
         "GSS code",
@@ -237,14 +296,95 @@ class Council(models.Model):
             value_in("council_type", CouncilType),
             value_in("nation", Nation),
             value_in("region", Region, blank=True),
+            *place_agrees(),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} (former)" if self.is_former else self.name
 
+    def save(self, *args, **kwargs) -> None:
+        self.name_keys = "|" + "|".join(self.keys()) + "|"
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "name_keys"}
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if self.gss_code:
+            expected = GSS_PREFIX_TYPES.get(self.gss_code[:3])
+            if expected is None:
+                errors.setdefault("gss_code", []).append(
+                    "A council's GSS code starts with one of " + ", ".join(GSS_PREFIX_TYPES) + "."
+                )
+            elif self.council_type and self.council_type != expected:
+                errors.setdefault("council_type", []).append(
+                    f"A GSS code starting {self.gss_code[:3]} is a {expected.label.lower()}."
+                )
+        nation = TYPE_NATIONS.get(self.council_type)
+        if nation and self.nation and self.nation != nation:
+            errors.setdefault("nation", []).append(
+                f"A {CouncilType(self.council_type).label.lower()} is in {nation.label}."
+            )
+        if self.region and self.nation and Region(self.region).nation != self.nation:
+            errors.setdefault("region", []).append(
+                f"{Region(self.region).label} is not a region of {Nation(self.nation).label}."
+            )
+        elif self.council_type == CouncilType.LONDON_BOROUGH and self.region not in (
+            "",
+            Region.LONDON,
+        ):
+            errors.setdefault("region", []).append("A London borough is in London.")
+        if clash := self.same_name_elsewhere():
+            errors.setdefault("name", []).append(clash)
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def is_former(self) -> bool:
         return self.ended_year is not None
+
+    @property
+    def usual_name(self) -> str:
+        """The name in reading order ("City of Bristol"), for labels."""
+        return usual_name(self.name)
+
+    @property
+    def alias_list(self) -> list[str]:
+        return [line.strip() for line in self.aliases.splitlines() if line.strip()]
+
+    @property
+    def other_names(self) -> list[str]:
+        """Every other name the council goes by: official, aliases, and forms made by rule."""
+        return other_names(self.name, self.council_type, self.official_name, self.aliases)
+
+    def keys(self) -> list[str]:
+        return unique([name_key(n) for n in [self.name, self.official_name, *self.alias_list]])
+
+    def same_name_elsewhere(self) -> str:
+        """Why this council's names clash with another's, with a link to it; "" if they don't.
+
+        Only councils of the same standing clash: a unitary may share a name with the county
+        council it replaced ("North Yorkshire")."""
+        others = Council.objects.exclude(pk=self.pk).filter(
+            ended_year__isnull=self.ended_year is None
+        )
+        for key in self.keys():
+            other = others.filter(name_keys__contains=f"|{key}|").first()
+            if other:
+                return format_html(
+                    'The register already has <a href="{}">{}</a>, which goes by this name. '
+                    "Use it, or give this council a name that tells them apart.",
+                    reverse("admin:partnerships_council_change", args=[other.pk]),
+                    other,
+                )
+        return ""
+
+
+def other_names(name: str, council_type: str, official_name: str, aliases: str) -> list[str]:
+    """A council's names other than `name`, from its fields (for lists read as values)."""
+    listed = [official_name, *(line.strip() for line in aliases.splitlines())]
+    return [n for n in unique([*listed, *derived_names(name, council_type)]) if n != name]
 
 
 class Organisation(models.Model):

@@ -18,6 +18,7 @@ from catalogue.models import (
     Status,
 )
 from partnerships.models import (
+    GSS_PREFIX_TYPES,
     Council,
     CouncilType,
     Governance,
@@ -41,13 +42,18 @@ def make_council(
     name: str | None = None,
     slug: str | None = None,
     gss_code: str | None = None,
-    council_type: str = CouncilType.UNITARY,
+    council_type: str | None = None,
     nation: str = Nation.ENGLAND,
     region: str = Region.NORTH_WEST,
     ended_year: int | None = None,
+    official_name: str = "",
+    aliases: str = "",
 ) -> Council:
     n = _next()
     name = name or f"Council {n}"
+    if council_type is None:  # the type a GSS code stands for, as the register has it
+        known = gss_code and gss_code[:3] in GSS_PREFIX_TYPES
+        council_type = CouncilType.from_gss_code(gss_code) if known else CouncilType.UNITARY
     return Council.objects.create(
         name=name,
         slug=slug or f"council-{n}",
@@ -56,6 +62,8 @@ def make_council(
         nation=nation,
         region=region,
         ended_year=ended_year,
+        official_name=official_name,
+        aliases=aliases,
     )
 
 

@@ -107,12 +107,16 @@ def test_exports_use_only_values_the_codebook_lists(client):
     """Every coded value of every column and nested field, over data using every vocabulary."""
     areas = [make_service_area(), make_service_area()]
     councils = [
-        make_council(council_type=council_type, nation=nation, region=region)
-        for council_type, nation, region in zip(
-            CouncilType.values,
-            [*Nation.values] * 3,
-            [*Region.values, "", "", ""],
-            strict=False,
+        make_council(council_type=council_type, nation=Region(region).nation, region=region)
+        for council_type, region in zip(
+            [*CouncilType.values, *[CouncilType.ASSOCIATION] * 2],
+            [
+                # Every type and every region, each council's type fitting its place.
+                *[Region.NORTH_EAST, Region.NORTH_WEST, Region.YORKSHIRE, Region.EAST_MIDLANDS],
+                *[Region.LONDON, Region.WALES, Region.SCOTLAND, Region.NORTHERN_IRELAND],
+                *[Region.WEST_MIDLANDS, Region.EAST, Region.SOUTH_EAST, Region.SOUTH_WEST],
+            ],
+            strict=True,
         )
     ]
     organisations = [make_organisation(sector=sector) for sector in Sector.values]
