@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
-from partnerships.models import Membership
+from partnerships.models import Membership, other_names
+from partnerships.names import name_key, usual_name
 
 from .models import CaseStudy, CatalogueVersion, EvidenceStrength, Outcome, ServiceArea
 
@@ -59,6 +60,8 @@ class FacetIndex:
     years: dict[int, int] = field(default_factory=dict)  # start year -> bits
     orders: dict[str, list[int]] = field(default_factory=dict)  # sort -> positions in order
     council_names: dict[str, str] = field(default_factory=dict)  # slug -> name, in use only
+    council_also: dict[str, list[str]] = field(default_factory=dict)  # slug -> other names
+    council_keys: set[str] = field(default_factory=set)  # names.name_key of every name
     service_areas: list[tuple[str, str]] = field(default_factory=list)  # (slug, name), all
     # Partnership id -> positions. Not bitmaps: an int as wide as its highest position for
     # each of thousands of partnerships took hundreds of megabytes at 100,000 case studies.
@@ -181,6 +184,8 @@ def build_index(version: str) -> FacetIndex:
         council_type,
         nation,
         region,
+        official_name,
+        aliases,
     ) in CaseStudy.councils.through.objects.filter(casestudy__in=published).values_list(
         "casestudy_id",
         "council__slug",
@@ -188,6 +193,8 @@ def build_index(version: str) -> FacetIndex:
         "council__council_type",
         "council__nation",
         "council__region",
+        "council__official_name",
+        "council__aliases",
     ):
         position = positions[case_id]
         options["council"][slug].append(position)
@@ -196,7 +203,11 @@ def build_index(version: str) -> FacetIndex:
         if region:
             options["region"][region].append(position)
         councils[case_id].add(slug)
-        index.council_names[slug] = name
+        if slug not in index.council_names:
+            label = index.council_names[slug] = usual_name(name)
+            names = [name, *other_names(name, council_type, official_name, aliases)]
+            index.council_also[slug] = [n for n in names if n != label]
+            index.council_keys.update(name_key(n) for n in names)
 
     for partnership_id, sector in (
         Membership.objects.filter(partnership_id__in=list(by_partnership))

@@ -18,6 +18,7 @@ from django.db.models import F, QuerySet
 from django.utils.functional import cached_property
 
 from partnerships.models import CouncilType, Nation, Region, Sector
+from partnerships.names import without_generic_words
 from partnerships.vocabulary import FIRST_YEAR, LAST_YEAR
 
 from . import search
@@ -208,8 +209,15 @@ class CaseStudyFilter(django_filters.FilterSet):
         return self.index.of_ids(self.text_matches.ids) if self.text else 0
 
     @cached_property
+    def search_text(self) -> str:
+        """The text the engine searches for: the generic words around a council's name left
+        out ("Powys County Council" -> "Powys"), as case studies are indexed under the
+        register's names."""
+        return without_generic_words(self.text, self.index.council_keys)
+
+    @cached_property
     def text_matches(self) -> search.Matches:
-        return search.Matches(self.text)
+        return search.Matches(self.search_text)
 
     def best_matches(self, offset: int, limit: int) -> list[int]:
         """The results ranked best first (ties: lower id first), from `offset`, at most
@@ -243,7 +251,7 @@ class CaseStudyFilter(django_filters.FilterSet):
 
     def sorted(self, queryset: QuerySet) -> QuerySet:
         if self.sort_order == "relevance":
-            return search.with_rank(queryset, self.text).order_by("-rank", "pk")
+            return search.with_rank(queryset, self.search_text).order_by("-rank", "pk")
         return queryset.order_by(*SORT_ORDERING[self.sort_order])
 
     def facet_counts(self, name: str) -> dict[str, int]:

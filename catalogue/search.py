@@ -86,7 +86,12 @@ def is_postgresql() -> bool:
 
 def search_document(case_study) -> list[str]:
     """The four weighted texts of one case study, in FTS_COLUMNS order."""
-    councils = " ".join(council.name for council in case_study.councils.all())
+    # Councils under the names they are given ("COSLA"); forms that follow from the name
+    # ("Gwynedd Council") are matched by dropping generic words from the query instead.
+    councils = " ".join(
+        " ".join([council.name, council.official_name, *council.alias_list])
+        for council in case_study.councils.all()
+    )
     partners = ""
     if case_study.partnership_id:
         partnership = case_study.partnership

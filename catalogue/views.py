@@ -57,7 +57,9 @@ def case_study_list(request: HttpRequest) -> HttpResponse:
     if page_problem:
         problems.append(page_problem)
     page.object_list = in_order(page.object_list, CaseStudy.objects.published().for_listing())
-    extracts = search.snippets([cs.pk for cs in page], filterset.text) if filterset.text else {}
+    extracts = (
+        search.snippets([cs.pk for cs in page], filterset.search_text) if filterset.text else {}
+    )
     for case_study in page:
         case_study.extract = extracts.get(case_study.pk)
     count = page.paginator.count
@@ -114,12 +116,14 @@ def facets(filterset: CaseStudyFilter) -> list[dict]:
         field = filterset.form.fields[name]
         counts = filterset.facet_counts(name)
         chosen = set(selected.get(name) or [])
+        also = filterset.index.council_also if name == "council" else {}
         options = [
             {
                 "value": value,
                 "label": label,
                 "count": counts.get(value, 0),
                 "checked": value in chosen,
+                "also": also.get(value, []),
             }
             for value, label in field.choices
         ]

@@ -3,6 +3,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from .models import Council, Membership, Organisation, Partnership
+from .names import name_key
 
 
 class FormerFilter(admin.SimpleListFilter):
@@ -24,14 +25,38 @@ class FormerFilter(admin.SimpleListFilter):
 class CouncilAdmin(admin.ModelAdmin):
     list_display = ["name", "gss_code", "council_type", "region", "nation", "ended_year"]
     list_filter = [FormerFilter, "council_type", "nation", "region"]
-    search_fields = ["name", "gss_code", "slug"]
+    search_fields = ["name", "official_name", "aliases", "gss_code", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["successors"]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "gss_code", "council_type", "website"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "official_name",
+                    "aliases",
+                    "slug",
+                    "gss_code",
+                    "council_type",
+                    "website",
+                ]
+            },
+        ),
         ("Place", {"fields": ["nation", "region"]}),
         ("Former councils", {"fields": ["ended_year", "successors"]}),
     ]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        """Also find councils by any form of their names: "Powys County Council" finds
+        Powys, "London Borough of Barnet" Barnet (as the autocomplete asks this too)."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        key = name_key(search_term)
+        if key:
+            found |= queryset.filter(name_keys__contains=key)
+        return found, may_have_duplicates
 
 
 @admin.register(Organisation)

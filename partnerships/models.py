@@ -319,12 +319,12 @@ class Council(models.Model):
                 )
             elif self.council_type and self.council_type != expected:
                 errors.setdefault("council_type", []).append(
-                    f"A GSS code starting {self.gss_code[:3]} is a {expected.label.lower()}."
+                    f"A GSS code starting {self.gss_code[:3]} is a “{expected.label}”'s."
                 )
         nation = TYPE_NATIONS.get(self.council_type)
         if nation and self.nation and self.nation != nation:
             errors.setdefault("nation", []).append(
-                f"A {CouncilType(self.council_type).label.lower()} is in {nation.label}."
+                f"A “{CouncilType(self.council_type).label}” is in {nation.label}."
             )
         if self.region and self.nation and Region(self.region).nation != self.nation:
             errors.setdefault("region", []).append(

@@ -24,8 +24,10 @@ def facet_options(facet: dict) -> SafeString:
     for number, option in enumerate(facet["options"], start=1):
         count = option["count"]
         field_id = f"id_{name}_{number}"
+        # Other names (a council's official name, aliases) for type-to-filter to match.
+        also = f' data-also="{escape(" | ".join(option["also"]))}"' if option.get("also") else ""
         items.append(
-            f'<li class="option{"" if count else " option--empty"}">'
+            f'<li class="option{"" if count else " option--empty"}"{also}>'
             f'<input type="checkbox" name="{name}" value="{escape(option["value"])}" '
             f'id="{field_id}"{" checked" if option["checked"] else ""}>'
             f'<label for="{field_id}">{escape(option["label"])} <span class="option__count">'
