@@ -1,9 +1,64 @@
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
 
-from .models import Council, Membership, Organisation, Partnership
+from .models import Council, Membership, Nation, Organisation, Partnership, Region
 from .names import name_key
+from .vocabulary import Vocabulary
+
+
+def vocabulary_of(db_field: models.Field) -> type[Vocabulary] | None:
+    """The vocabulary whose choices a model field offers, if any."""
+    vocabularies = [Vocabulary]
+    while vocabularies:
+        vocabulary = vocabularies.pop()
+        if vocabulary is not Vocabulary and list(vocabulary.choices) == db_field.choices:
+            return vocabulary
+        vocabularies.extend(vocabulary.__subclasses__())
+    return None
+
+
+class DefinedChoicesMixin:
+    """Each vocabulary field's help lists what every choice means, beside the select (folded,
+    as an outcome's three vocabularies repeat for every outcome).
+
+    Nations and regions are left out: their definitions are ONS codes, not meanings."""
+
+    def formfield_for_choice_field(self, db_field: models.Field, request: HttpRequest, **kwargs):
+        vocabulary = vocabulary_of(db_field)
+        if vocabulary and vocabulary not in (Nation, Region):
+            kwargs["help_text"] = format_html(
+                '<details class="definitions"><summary>What each {} means</summary>'
+                "<dl>{}</dl></details>",
+                db_field.verbose_name,
+                format_html_join(
+                    "",
+                    "<dt>{}</dt><dd>{}</dd>",
+                    ((member.label, member.definition) for member in vocabulary),
+                ),
+            )
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+
+class LabelledTabularInline(admin.TabularInline):
+    """A tabular inline whose inputs have names: Django heads each column with a <th> that no
+    input is tied to, so a screen reader announced an unlabelled field in every cell."""
+
+    def get_formset(self, request: HttpRequest, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        noun = self.model._meta.verbose_name
+
+        class LabelledFormSet(formset):
+            def add_fields(self, form, index: int | None) -> None:
+                super().add_fields(form, index)
+                row = f"{noun} {index + 1}" if index is not None else f"new {noun}"
+                for name, field in form.fields.items():
+                    label = field.label or name.replace("_", " ").capitalize()
+                    field.widget.attrs.setdefault("aria-label", f"{label} ({row})")
+
+        return LabelledFormSet
 
 
 class FormerFilter(admin.SimpleListFilter):
@@ -22,7 +77,7 @@ class FormerFilter(admin.SimpleListFilter):
 
 
 @admin.register(Council)
-class CouncilAdmin(admin.ModelAdmin):
+class CouncilAdmin(DefinedChoicesMixin, admin.ModelAdmin):
     list_display = ["name", "gss_code", "council_type", "region", "nation", "ended_year"]
     list_filter = [FormerFilter, "council_type", "nation", "region"]
     search_fields = ["name", "official_name", "aliases", "gss_code", "slug"]
@@ -60,7 +115,7 @@ class CouncilAdmin(admin.ModelAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(DefinedChoicesMixin, admin.ModelAdmin):
     list_display = ["name", "sector", "partnership_count"]
     list_filter = ["sector"]
     search_fields = ["name", "slug"]
@@ -74,14 +129,14 @@ class OrganisationAdmin(admin.ModelAdmin):
         return organisation.partnership_count
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(LabelledTabularInline):
     model = Membership
     autocomplete_fields = ["organisation"]
     extra = 1
 
 
 @admin.register(Partnership)
-class PartnershipAdmin(admin.ModelAdmin):
+class PartnershipAdmin(DefinedChoicesMixin, admin.ModelAdmin):
     list_display = ["name", "governance", "lead_council", "start_year", "end_year"]
     list_filter = ["governance"]
     list_select_related = ["lead_council"]

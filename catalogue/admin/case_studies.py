@@ -5,6 +5,8 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from partnerships.admin import DefinedChoicesMixin, LabelledTabularInline
+
 from .. import history, search
 from ..models import (
     CHECK_INTERVAL_MONTHS,
@@ -25,13 +27,13 @@ from .import_views import ImportViews
 from .workflow_actions import WorkflowActions
 
 
-class OutcomeInline(admin.StackedInline):
+class OutcomeInline(DefinedChoicesMixin, admin.StackedInline):
     model = Outcome
     extra = 0
     fields = [("kind", "evidence", "confidence"), "description", ("figure", "unit", "period")]
 
 
-class SourceInline(admin.TabularInline):
+class SourceInline(LabelledTabularInline):
     model = Source
     extra = 0
     fields = ["title", "publisher", "year", "url", "section"]
@@ -57,7 +59,9 @@ class LastCheckedFilter(admin.SimpleListFilter):
 
 
 @admin.register(CaseStudy)
-class CaseStudyAdmin(WorkflowActions, HistoryViews, ImportViews, admin.ModelAdmin):
+class CaseStudyAdmin(
+    DefinedChoicesMixin, WorkflowActions, HistoryViews, ImportViews, admin.ModelAdmin
+):
     form = CaseStudyAdminForm
     list_display = [
         "title",
@@ -227,7 +231,7 @@ class ServiceAreaAdmin(admin.ModelAdmin):
 
 
 @admin.register(Outcome)
-class OutcomeAdmin(admin.ModelAdmin):
+class OutcomeAdmin(DefinedChoicesMixin, admin.ModelAdmin):
     list_display = ["__str__", "case_study", "kind", "figure", "unit", "evidence", "confidence"]
     list_filter = ["kind", "evidence", "confidence"]
     list_select_related = ["case_study"]

@@ -15,7 +15,17 @@
     });
   }
 
-  // Django's autocomplete starts on jQuery's ready; "load" comes after it.
-  window.addEventListener("load", function () { nameComboboxes(document); });
+  // Django's autocomplete starts on jQuery's ready, which can come after "load": name the
+  // comboboxes once both have run, and again whenever select2 redraws one (it makes a new
+  // search field for a multiple choice at each change).
+  window.addEventListener("load", function () {
+    nameComboboxes(document);
+    window.setTimeout(function () { nameComboboxes(document); }, 0);
+    if (window.django && window.django.jQuery) {
+      window.django.jQuery(document).on("select2:select select2:unselect select2:close", function () {
+        nameComboboxes(document);
+      });
+    }
+  });
   document.addEventListener("formset:added", function (event) { nameComboboxes(event.target); });
 })();
