@@ -1,11 +1,17 @@
 """The council register's files (fixtures/councils/) and loading them into an existing site."""
 
+import functools
 import json
+import shutil
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from catalogue.insights import HEX_FILES
+from catalogue.management.commands import loadseed
+from catalogue.seed import load_seed
 from partnerships.models import GSS_PREFIX_TYPES, Council, CouncilType, Nation
 from partnerships.register import (
     UPPER_TIER_FILE,
@@ -161,3 +167,35 @@ def test_an_update_brings_an_older_register_up_to_date_without_duplicates():
 
     assert (again.created, again.updated) == (0, 0)
     assert counts() == full
+
+
+@pytest.fixture
+def seed_of_councils_only(tmp_path, monkeypatch):
+    """The real register with no case studies, for `loadseed` (the full seed takes long)."""
+    shutil.copytree(REGISTER, tmp_path / "councils")
+    (tmp_path / "case_studies").mkdir()
+    (tmp_path / "service_areas.yaml").write_text("[]\n")
+    monkeypatch.setattr(loadseed, "load_seed", functools.partial(load_seed, directory=tmp_path))
+
+
+@pytest.mark.django_db
+def test_loadseed_update_gives_an_existing_site_the_new_councils_and_names(
+    seed_of_councils_only,
+):
+    call_command("loadseed", stdout=StringIO())
+    full = counts()
+    Council.objects.filter(slug__in=["nilga", "forest-heath"]).delete()
+    Council.objects.filter(slug="eden").update(ended_year=None)
+    Council.objects.filter(slug="local-government-association").update(aliases="")
+
+    output = StringIO()
+    call_command("loadseed", "--update", stdout=output)
+
+    assert counts() == full
+    assert "Seed data loaded: 2 councils," in output.getvalue()
+    assert "2 councils brought up to date" in output.getvalue()
+    assert Council.objects.get(slug="eden").ended_year == 2023
+    assert Council.objects.get(slug="local-government-association").alias_list == ["LGA"]
+    assert [c.name for c in Council.objects.get(slug="forest-heath").successors.all()] == [
+        "West Suffolk"
+    ]
