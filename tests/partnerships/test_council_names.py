@@ -241,3 +241,21 @@ def test_type_nation_region_and_code_must_agree(admin_client, fields, field, mes
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not Council.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_councils_page_gives_its_names(client):
+    council = make_council(
+        name="Bristol, City of",
+        gss_code="E06000023",
+        official_name="Bristol City Council",
+        aliases="Brizzle",
+    )
+    make_case_study(councils=[council])
+
+    page = client.get(f"/councils/{council.slug}/").content.decode()
+
+    assert "<h1>City of Bristol</h1>" in page
+    assert "<dd>Bristol City Council</dd>" in page
+    assert "<dd>Bristol, City of</dd>" in page
+    assert "<dd>Brizzle</dd>" in page
