@@ -240,6 +240,7 @@ def test_type_nation_region_and_code_must_agree(admin_client, fields, field, mes
 
     assert response.status_code == 200
     assert message in response.content.decode()
+    assert "Constraint" not in response.content.decode()  # said once, in words
     assert not Council.objects.exists()
 
 

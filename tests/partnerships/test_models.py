@@ -85,3 +85,16 @@ def test_council_type_follows_the_gss_prefix():
     assert CouncilType.from_gss_code("E07000244") == CouncilType.DISTRICT
     assert CouncilType.from_gss_code("W06000015") == CouncilType.WELSH_PRINCIPAL
     assert CouncilType.from_gss_code("S12000008") == CouncilType.SCOTTISH
+
+
+@pytest.mark.django_db
+def test_type_nation_region_and_gss_code_agree_in_the_database():
+    wales = {"nation": "wales", "region": "wales"}
+    assert violates_constraint(lambda: make_council(council_type="welsh-principal"))
+    assert violates_constraint(lambda: make_council(council_type="unitary", **wales))
+    assert violates_constraint(lambda: make_council(region="wales"))  # an English council
+    assert violates_constraint(lambda: make_council(gss_code="E07000001", council_type="unitary"))
+    assert violates_constraint(lambda: make_council(council_type="london-borough"))
+    make_council(council_type="welsh-principal", gss_code="W06000001", **wales)
+    make_council(council_type="association", nation="scotland", region="scotland")
+    make_council(council_type="association", nation="england", region="")
