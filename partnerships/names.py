@@ -15,6 +15,7 @@ GENERIC_WORDS = frozenset(
 # Generic only in front of "borough": "London Borough of Barnet", "Royal Borough of Greenwich".
 BOROUGH_PREFIXES = frozenset(["london", "royal"])
 WORD = re.compile(r"\w+")
+LONGEST_NAME = 12  # words, generic ones included: no council's name is longer
 # ONS index forms: "Bristol, City of", "Herefordshire, County of".
 INVERTED = re.compile(r"^(?P<place>.+), (?P<style>(?:City|County) of)$")
 
@@ -108,7 +109,7 @@ def without_generic_words(text: str, keys: set[str]) -> str:
     while start < len(tokens):
         end = None
         if plain[start] and not generic[start]:
-            for stop in range(start + 1, len(tokens) + 1):
+            for stop in range(start + 1, min(len(tokens), start + LONGEST_NAME) + 1):
                 if not plain[stop - 1]:
                     break
                 if name_key(" ".join(tokens[start:stop])) in keys:
