@@ -116,7 +116,9 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Rendered public pages are cached (catalogue/caching.py), keyed on the catalogue's version.
-# Redis when REDIS_URL is set (shared by every process); otherwise each process's memory.
+# Redis when REDIS_URL is set (shared by every process; give it a maxmemory and the
+# allkeys-lru policy, see docs/operations.md); otherwise each process's memory, bounded to
+# CATALOGUE_CACHE_ENTRIES pages (a list page is 100-160 KB: 300 pages are under 50 MB).
 CATALOGUE_CACHE = env_bool("CATALOGUE_CACHE", True)
 if REDIS_URL := os.environ.get("REDIS_URL"):
     CACHES = {
@@ -130,7 +132,7 @@ else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "OPTIONS": {"MAX_ENTRIES": 5000},
+            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CATALOGUE_CACHE_ENTRIES", "300"))},
         }
     }
 
