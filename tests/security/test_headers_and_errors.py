@@ -127,6 +127,24 @@ def test_pages_answer_503_while_the_database_is_down_and_recover(client, monkeyp
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/case-studies/export.csv", "/case-studies/export.json"])
+def test_exports_during_an_outage_get_the_503_page_not_a_cut_off_file(client, monkeypatch, path):
+    make_case_study(title="Exported")
+    client.raise_request_exception = False
+    assert client.get(path).status_code == 200  # the catalogue's version and index are read
+
+    def unreachable(self, *args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    # Both plain and server-side (chunked) cursors are made by _cursor().
+    monkeypatch.setattr(BaseDatabaseWrapper, "_cursor", unreachable)
+    response = client.get(path)
+    assert response.status_code == 503
+    assert not response.streaming
+    assert "unavailable" in response.content.decode()
+
+
+@pytest.mark.django_db
 def test_other_errors_get_the_500_page_without_details(client, monkeypatch):
     client.raise_request_exception = False
     monkeypatch.setattr("catalogue.views.describe", lambda *a: 1 / 0)
