@@ -1,9 +1,10 @@
 import logging
 import sys
 
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -15,7 +16,7 @@ logger = logging.getLogger(__name__)
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database answers, 503 when it does not: for load balancers and monitors."""
     try:
-        with connection.cursor() as cursor:
+        with connections["default"].cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
@@ -23,9 +24,25 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "database": "reachable"})
 
 
+def is_api(request: HttpRequest) -> bool:
+    return request.path.startswith(reverse("api:api-root"))
+
+
+def error_response(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    """The error page `<status>.html`, or for the JSON API `{"detail": message}`. Neither
+    touches the database, which may be the thing that failed."""
+    if is_api(request):
+        return JsonResponse({"detail": message}, status=status)
+    return HttpResponse(render_to_string(f"{status}.html"), status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_response(request, 400, "The request could not be understood.")
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """Any uncaught error: 503 with a plain explanation when the database is unreachable,
-    500 otherwise. Neither page touches the database.
+    500 otherwise.
 
     Django reconnects by itself on a later request (CONN_HEALTH_CHECKS), so the site recovers
     without a restart once the database is back.
@@ -33,7 +50,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
     error = sys.exc_info()[1]
     if isinstance(error, OperationalError | InterfaceError):
         logger.error("Database unavailable for %s: %s", request.path, error)
-        response = HttpResponse(render_to_string("503.html"), status=503)
+        response = error_response(
+            request, 503, "The catalogue is unavailable for a moment. Please try again soon."
+        )
         response["Retry-After"] = "30"
         return response
-    return HttpResponse(render_to_string("500.html"), status=500)
+    return error_response(request, 500, "Sorry, there is a problem with the catalogue.")
