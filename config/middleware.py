@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from .views import error_response
@@ -43,3 +44,33 @@ class RefuseNulMiddleware:
         ):
             return error_response(request, 400, "The address contains a NUL character.")
         return self.get_response(request)
+
+
+class RequestBodyLimitMiddleware:
+    """413 for a request body larger than its sender may send, judged by its Content-Length
+    before anything reads it (the CSRF check would otherwise parse, and write to disk, a huge
+    upload before refusing it). Readers who are not signed in only ever send the sign-in
+    form; signed-in editors send case studies and imports.
+
+    A body without a Content-Length (chunked) is never read: Django's WSGI request reads
+    exactly Content-Length bytes, none when it is missing.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # what Django reads for it too
+        if length > settings.MAX_ANONYMOUS_BODY_BYTES and (
+            length > settings.MAX_SIGNED_IN_BODY_BYTES or not signed_in(request)
+        ):
+            return error_response(request, 413, "The request body is too large.")
+        return self.get_response(request)
+
+
+def signed_in(request: HttpRequest) -> bool:
+    # Without a session cookie nobody is signed in: no need to ask the database.
+    return settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated

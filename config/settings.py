@@ -71,9 +71,19 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the CSRF check reads a body: a 413 for one larger than its sender may send.
+    "config.middleware.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Request bodies. Readers who are not signed in only ever send the sign-in form; editors send
+# case studies (form data up to DATA_UPLOAD_MAX_MEMORY_SIZE) and imports (files up to 1 MB,
+# catalogue.imports.MAX_BYTES), which stay in memory rather than in a temporary file.
+MAX_ANONYMOUS_BODY_BYTES = 64 * 1024
+MAX_SIGNED_IN_BODY_BYTES = 4 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default, 2.5 MB
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 ROOT_URLCONF = "config.urls"
 
