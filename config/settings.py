@@ -116,13 +116,37 @@ TEMPLATES = [
 # Form widgets may be overridden in templates/ (see templates/django/forms/).
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
-DATABASES = {
-    "default": dj_database_url.config(
-        env="DATABASE_URL",
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+# A database that stops answering gives the 503 page within seconds rather than holding a
+# worker until gunicorn kills it: connecting gives up after DJANGO_DB_CONNECT_TIMEOUT seconds
+# (a server that accepts and never answers, or a host that is gone), and on PostgreSQL a
+# statement after DJANGO_DB_STATEMENT_TIMEOUT seconds (0: none; config/wsgi.py sets 20 for
+# the web server, so commands such as migrate keep no limit). Keepalives notice a vanished
+# host on an open connection.
+DB_CONNECT_TIMEOUT = int(os.environ.get("DJANGO_DB_CONNECT_TIMEOUT") or "3")
+DB_STATEMENT_TIMEOUT = int(os.environ.get("DJANGO_DB_STATEMENT_TIMEOUT") or "0")
+
+
+def database(url: str) -> dict:
+    """The DATABASES entry for a database URL, with the timeouts above."""
+    config = dj_database_url.parse(
+        url,
         conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )
+    options = config.setdefault("OPTIONS", {})
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+        if DB_STATEMENT_TIMEOUT:
+            options.setdefault("options", f"-c statement_timeout={DB_STATEMENT_TIMEOUT * 1000}")
+        options.update(keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3)
+        options.setdefault("tcp_user_timeout", DB_CONNECT_TIMEOUT * 5000)
+    elif config["ENGINE"] == "django.db.backends.sqlite3":
+        options.setdefault("timeout", DB_CONNECT_TIMEOUT)  # waiting for another's write lock
+    return config
+
+
+DATABASES = {
+    "default": database(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,11 +1,17 @@
 """Requests too large, or a database too slow: refused or answered quickly, never waited on."""
 
 import io
+import socket
+import threading
+import time
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import connections
+from django.db.utils import load_backend
 from django.test import RequestFactory
 
+from config.settings import database
 from tests.factories import make_staff_user
 
 MB = 1024 * 1024
@@ -78,3 +84,55 @@ def test_a_chunked_body_without_a_length_is_never_read():
     WSGIHandler()(environ, lambda status, headers: statuses.append(status))
     assert statuses[0].startswith("403")  # the CSRF check, on an empty body
     assert stream.read_bytes == 0
+
+
+@pytest.fixture
+def hung_database(django_db_blocker):
+    """The default database replaced by a PostgreSQL server that accepts connections and
+    never answers (a thread listening on a loopback port), configured as production is."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def accept_and_say_nothing() -> None:
+        while True:
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:  # the listener was closed
+                return
+
+    threading.Thread(target=accept_and_say_nothing, daemon=True).start()
+    port = listener.getsockname()[1]
+    config = connections.configure_settings(
+        {"default": database(f"postgres://catalogue:secret@127.0.0.1:{port}/catalogue")}
+    )["default"]
+    real = connections["default"]
+    connections["default"] = load_backend(config["ENGINE"]).DatabaseWrapper(config, "default")
+    try:
+        with django_db_blocker.unblock():
+            yield accepted
+    finally:
+        connections["default"].close()
+        connections["default"] = real
+        listener.close()
+        for connection in accepted:
+            connection.close()
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/case-studies/", "/api/case-studies/"])
+def test_a_database_that_never_answers_gives_a_503_within_5_seconds(client, hung_database, path):
+    client.raise_request_exception = False
+    started = time.monotonic()
+    response = client.get(path)
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 503
+    assert elapsed < 5, f"{path} took {elapsed:.1f} s"
+    assert hung_database, "the request never reached the hung server"
+
+
+def test_static_files_never_wait_for_the_database(client, hung_database):
+    started = time.monotonic()
+    response = client.get("/static/css/site.css")
+    assert response.status_code == 200
+    assert time.monotonic() - started < 1
+    assert not hung_database  # nothing even tried to connect
