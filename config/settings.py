@@ -122,7 +122,7 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 # statement after DJANGO_DB_STATEMENT_TIMEOUT seconds (0: none; config/wsgi.py sets 20 for
 # the web server, so commands such as migrate keep no limit). Keepalives notice a vanished
 # host on an open connection.
-DB_CONNECT_TIMEOUT = int(os.environ.get("DJANGO_DB_CONNECT_TIMEOUT") or "3")
+DB_CONNECT_TIMEOUT = int(os.environ.get("DJANGO_DB_CONNECT_TIMEOUT") or "2")
 DB_STATEMENT_TIMEOUT = int(os.environ.get("DJANGO_DB_STATEMENT_TIMEOUT") or "0")
 
 
@@ -141,7 +141,7 @@ def database(url: str) -> dict:
         options.update(keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3)
         options.setdefault("tcp_user_timeout", DB_CONNECT_TIMEOUT * 5000)
     elif config["ENGINE"] == "django.db.backends.sqlite3":
-        options.setdefault("timeout", DB_CONNECT_TIMEOUT)  # waiting for another's write lock
+        options.setdefault("timeout", 5)  # seconds waiting for another process's write lock
     return config
 
 
