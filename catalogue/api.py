@@ -165,6 +165,8 @@ def published_case_studies(lookup: str = "case_studies") -> Prefetch:
 
 class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"
+    # Only what a slug can hold: anything else is the catch-all's JSON 404, never a query.
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
     pagination_class = CataloguePagination
 
 

@@ -3,6 +3,17 @@
 Every change to anything a page shows gives the catalogue a new version (CatalogueVersion),
 so a cached page can never be served after an edit: the next request misses and renders.
 Editors (signed in) always get a fresh page. CATALOGUE_CACHE=0 turns it off.
+
+A page's key holds what the page depends on and nothing else: the catalogue's version, the
+scheme and host (pages carry absolute permalinks and citations), the path, and the query
+string as the view reads it. Each view says which parameters it reads through its `query`
+function, which puts them in one spelling (known names only, defaults dropped, sorted); the
+page is rendered from that normalised query, so a junk parameter (`?utm_source=...`) is
+answered with the normal page and never makes an entry of its own. A view marks a page that
+reports a mistake in its query `Cache-Control: no-store`, and such a page is not kept.
+
+Every cacheable page has an ETag made from its key: a browser or proxy that sends it back in
+If-None-Match gets a 304 without the page being rendered or read from the cache.
 """
 
 from collections.abc import Callable
@@ -11,36 +22,80 @@ from hashlib import sha256
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, QueryDict
+from django.utils.http import parse_etags
 
 from .models import CatalogueVersion
 
-CACHEABLE_STATUS = {200, 400}
 TIMEOUT = 60 * 60 * 24
 
-
-def page_key(request: HttpRequest, version: str) -> str:
-    return f"page:{version}:{sha256(request.get_full_path().encode()).hexdigest()}"
+QueryNormaliser = Callable[[QueryDict], QueryDict | None]
 
 
-def cached_public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if (
-            not settings.CATALOGUE_CACHE
-            or request.method not in {"GET", "HEAD"}
-            or request.user.is_authenticated
-        ):
-            return view(request, *args, **kwargs)
-        key = page_key(request, CatalogueVersion.current())
-        if (hit := cache.get(key)) is not None:
-            status, content_type, content = hit
-            return HttpResponse(content, status=status, content_type=content_type)
-        response = view(request, *args, **kwargs)
-        if response.status_code in CACHEABLE_STATUS and not response.streaming:
-            cache.set(
-                key, (response.status_code, response["Content-Type"], response.content), TIMEOUT
-            )
-        return response
+def no_parameters(query: QueryDict) -> QueryDict:
+    """For a page that reads nothing from its query string."""
+    return QueryDict()
 
-    return wrapper
+
+def page_key(request: HttpRequest, query: QueryDict, version: str) -> str:
+    """A digest of the catalogue's version and the page's absolute address."""
+    address = request.build_absolute_uri(request.path + "?" + query.urlencode())
+    return sha256(f"{version} {address}".encode()).hexdigest()
+
+
+def not_modified(request: HttpRequest, etag: str) -> bool:
+    sent = parse_etags(request.headers.get("If-None-Match", ""))
+    return "*" in sent or etag in sent or f"W/{etag}" in sent
+
+
+def storable(response: HttpResponse) -> bool:
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and "no-store" not in response.get("Cache-Control", "")
+    )
+
+
+def cached_public_page(
+    view: Callable[..., HttpResponse] | None = None, *, query: QueryNormaliser = no_parameters
+):
+    """Cache the view's page for anonymous readers. `query` turns the request's query string
+    into the parameters the view reads, normalised, or None when the request is not to be
+    cached at all; by default the view reads none."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if (
+                not settings.CATALOGUE_CACHE
+                or request.method not in {"GET", "HEAD"}
+                or request.user.is_authenticated
+                or (normal := query(request.GET)) is None
+            ):
+                return view(request, *args, **kwargs)
+            key = page_key(request, normal, CatalogueVersion.current())
+            etag = f'"{key[:32]}"'
+            if not_modified(request, etag):
+                response = HttpResponseNotModified()
+            elif (hit := cache.get(f"page:{key}")) is not None:
+                status, content_type, content = hit
+                response = HttpResponse(content, status=status, content_type=content_type)
+            else:
+                # Render what the normalised query asks for, so that nothing the key leaves
+                # out (an unknown parameter, another spelling) can reach the cached page.
+                request.GET = normal
+                request.META["QUERY_STRING"] = normal.urlencode()
+                response = view(request, *args, **kwargs)
+                if not storable(response):
+                    return response
+                cache.set(
+                    f"page:{key}",
+                    (response.status_code, response["Content-Type"], response.content),
+                    TIMEOUT,
+                )
+            response["ETag"] = etag
+            return response
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import django_filters
 from django import forms
 from django.db.models import F, QuerySet
+from django.http import QueryDict
 from django.utils.functional import cached_property
 
 from partnerships.models import CouncilType, Nation, Region, Sector
@@ -257,6 +258,27 @@ class CaseStudyFilter(django_filters.FilterSet):
     def facet_counts(self, name: str) -> dict[str, int]:
         """How many results each option of facet `name` would give, ignoring its own selection."""
         return self.index.counts(name, self.bits(skip=name))
+
+
+def normalised_query(query: QueryDict) -> QueryDict:
+    """The FilterSet's parameters in `query`, spelt one way (for keys such as the page cache's):
+    unknown names, empty values and defaults left out, each facet's values once and sorted
+    (their order means nothing), the search text's spacing collapsed. Nothing is validated
+    here: the FilterSet reports a bad value wherever this query is used."""
+    normal = QueryDict(mutable=True)
+    text = " ".join(CONTROL_CHARACTERS.sub(" ", query.get("q", "")).split())
+    for name in CaseStudyFilter.base_filters:
+        if name in FACETS:
+            normal.setlist(name, sorted(set(query.getlist(name))))
+            continue
+        value = text if name == "q" else query.get(name, "").strip()
+        if name in {"year_from", "year_to"} and value.isascii() and value.isdigit():
+            value = str(int(value))
+        if name == "sort" and (value == "relevance" or (value == "newest" and not text)):
+            value = ""  # the default order (relevance without a search means newest)
+        if value:
+            normal[name] = value
+    return normal
 
 
 class ResultIds(Sequence):

@@ -27,7 +27,7 @@ from .caching import cached_public_page
 from .codebook import codebook as build_codebook
 from .facets import current_index, related_ids
 from .feeds import CaseStudyFeed
-from .filters import FACETS, SORT_CHOICES, CaseStudyFilter, describe
+from .filters import FACETS, SORT_CHOICES, CaseStudyFilter, describe, normalised_query
 from .insights import CHARTS, chart_rows, charts, csv_lines
 from .models import CaseStudy, ResponseType, ServiceArea
 
@@ -49,7 +49,21 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@cached_public_page
+def list_page_query(query: QueryDict) -> QueryDict | None:
+    """What the list page reads from its query string, for the page cache: the filters and
+    the page number. A compare shortlist (any slugs at all) is not cached."""
+    if "compare" in query:
+        return None
+    normal = normalised_query(query)
+    page = query.get("page", "").strip()
+    if page.isascii() and page.isdigit():
+        page = str(int(page))
+    if page not in {"", "1"}:
+        normal["page"] = page
+    return normal
+
+
+@cached_public_page(query=list_page_query)
 def case_study_list(request: HttpRequest) -> HttpResponse:
     filterset = CaseStudyFilter(request.GET, queryset=CaseStudy.objects.published())
     problems = [str(error) for errors in filterset.form.errors.values() for error in errors]
@@ -63,7 +77,7 @@ def case_study_list(request: HttpRequest) -> HttpResponse:
     for case_study in page:
         case_study.extract = extracts.get(case_study.pk)
     count = page.paginator.count
-    return render(
+    response = render(
         request,
         "catalogue/case_study_list.html",
         {
@@ -81,6 +95,9 @@ def case_study_list(request: HttpRequest) -> HttpResponse:
         },
         status=400 if filterset.form.errors else 200,
     )
+    if problems:  # a page about a mistake in its address is not worth keeping
+        patch_cache_control(response, no_store=True)
+    return response
 
 
 def in_order(ids: list[int], queryset) -> list[CaseStudy]:

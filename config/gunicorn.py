@@ -13,6 +13,11 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
+# gthread, even with one thread: a sync worker is killed when one request outlasts `timeout`,
+# which cut a long export off after 30 s with a 200 already sent. A gthread worker's main
+# thread keeps reporting while a request runs; slow database work is bounded instead by the
+# database timeouts (config/settings.py).
+worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = 30
 graceful_timeout = 20

@@ -64,14 +64,26 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "config.middleware.SecurityHeadersMiddleware",
+    # Static files are answered here, before anything that could touch the database.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the CSRF check reads a body: a 413 for one larger than its sender may send.
+    "config.middleware.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Request bodies. Readers who are not signed in only ever send the sign-in form; editors send
+# case studies (form data up to DATA_UPLOAD_MAX_MEMORY_SIZE) and imports (files up to 1 MB,
+# catalogue.imports.MAX_BYTES), which stay in memory rather than in a temporary file.
+MAX_ANONYMOUS_BODY_BYTES = 64 * 1024
+MAX_SIGNED_IN_BODY_BYTES = 4 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default, 2.5 MB
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 ROOT_URLCONF = "config.urls"
 
@@ -104,19 +116,45 @@ TEMPLATES = [
 # Form widgets may be overridden in templates/ (see templates/django/forms/).
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
-DATABASES = {
-    "default": dj_database_url.config(
-        env="DATABASE_URL",
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+# A database that stops answering gives the 503 page within seconds rather than holding a
+# worker until gunicorn kills it: connecting gives up after DJANGO_DB_CONNECT_TIMEOUT seconds
+# (a server that accepts and never answers, or a host that is gone), and on PostgreSQL a
+# statement after DJANGO_DB_STATEMENT_TIMEOUT seconds (0: none; config/wsgi.py sets 20 for
+# the web server, so commands such as migrate keep no limit). Keepalives notice a vanished
+# host on an open connection.
+DB_CONNECT_TIMEOUT = int(os.environ.get("DJANGO_DB_CONNECT_TIMEOUT") or "2")
+DB_STATEMENT_TIMEOUT = int(os.environ.get("DJANGO_DB_STATEMENT_TIMEOUT") or "0")
+
+
+def database(url: str) -> dict:
+    """The DATABASES entry for a database URL, with the timeouts above."""
+    config = dj_database_url.parse(
+        url,
         conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )
+    options = config.setdefault("OPTIONS", {})
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+        if DB_STATEMENT_TIMEOUT:
+            options.setdefault("options", f"-c statement_timeout={DB_STATEMENT_TIMEOUT * 1000}")
+        options.update(keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3)
+        options.setdefault("tcp_user_timeout", DB_CONNECT_TIMEOUT * 5000)
+    elif config["ENGINE"] == "django.db.backends.sqlite3":
+        options.setdefault("timeout", 5)  # seconds waiting for another process's write lock
+    return config
+
+
+DATABASES = {
+    "default": database(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Rendered public pages are cached (catalogue/caching.py), keyed on the catalogue's version.
-# Redis when REDIS_URL is set (shared by every process); otherwise each process's memory.
+# Redis when REDIS_URL is set (shared by every process; give it a maxmemory and the
+# allkeys-lru policy, see docs/operations.md); otherwise each process's memory, bounded to
+# CATALOGUE_CACHE_ENTRIES pages (a list page is 100-160 KB: 300 pages are under 50 MB).
 CATALOGUE_CACHE = env_bool("CATALOGUE_CACHE", True)
 if REDIS_URL := os.environ.get("REDIS_URL"):
     CACHES = {
@@ -130,7 +168,7 @@ else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "OPTIONS": {"MAX_ENTRIES": 5000},
+            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CATALOGUE_CACHE_ENTRIES", "300"))},
         }
     }
 

@@ -11,6 +11,7 @@ admin.site.site_header = "Council partnerships catalogue: editors"
 admin.site.site_title = "Catalogue admin"
 admin.site.index_title = "Curate case studies"
 
+handler400 = "config.views.bad_request"
 handler500 = "config.views.server_error"
 
 urlpatterns = [

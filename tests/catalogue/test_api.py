@@ -403,4 +403,4 @@ def test_a_null_character_in_the_search_is_a_400(client, catalogue):
     response = client.get("/api/case-studies/?q=care%00")
 
     assert response.status_code == 400
-    assert response.json()["errors"] == {"q": ["Null characters are not allowed."]}
+    assert response.json() == {"detail": "The address contains a NUL character."}

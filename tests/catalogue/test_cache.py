@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.core.cache import cache
 
 from catalogue.models import ResponseType, Status
 from tests.factories import (
@@ -112,3 +113,107 @@ def test_signed_in_editors_never_get_a_cached_page(admin_client):
     make_case_study(title="Visible")
     admin_client.get("/case-studies/")
     assert admin_client.get("/case-studies/").context is not None  # rendered, not cached
+
+
+# -- what makes an entry, and for whom ----------------------------------------------------------
+
+
+@pytest.fixture
+def empty_cache():
+    cache.clear()
+    return cache
+
+
+def entries(page_cache) -> int:
+    return len(page_cache._cache)  # the test settings' cache is each process's memory
+
+
+def test_junk_parameters_are_served_the_normal_page_and_make_no_entries(client, empty_cache):
+    make_case_study(title="Only one", response=ResponseType.EXIT)
+    normal = client.get("/case-studies/?response=exit")
+    assert entries(empty_cache) == 1
+
+    for n in range(20):
+        junk = client.get(f"/case-studies/?response=exit&utm_source=junk{n}zq&fbclid={n}")
+        assert junk.status_code == 200
+        assert junk.content == normal.content
+        assert f"junk{n}zq" not in junk.content.decode()
+    assert entries(empty_cache) == 1
+
+
+def test_one_entry_for_every_spelling_of_the_same_query(client, empty_cache):
+    make_case_study(response=ResponseType.EXIT, service_areas=[make_service_area(slug="a")])
+    make_service_area(slug="b")
+    spellings = [
+        "?service=a&service=b&response=exit",
+        "?response=exit&service=b&service=a&service=a",
+        "?q=&year_from=&year_to=&sort=newest&service=b&response=exit&service=a&page=1",
+        "?response=exit&service=a&sort=relevance&service=b&page=01",
+    ]
+    pages = {client.get(f"/case-studies/{spelling}").content for spelling in spellings}
+    assert len(pages) == 1
+    assert entries(empty_cache) == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?response=nonsense",
+        "?service=no-such-area",
+        "?year_from=soon",
+        "?year_from=2020&year_to=2010",
+        "?page=999",
+        "?page=two",
+        "?compare=anything",
+    ],
+)
+def test_pages_about_a_mistake_in_the_query_make_no_entries(client, empty_cache, query):
+    make_case_study()
+    response = client.get(f"/case-studies/{query}")
+    assert response.status_code in {200, 400}
+    assert "ETag" not in response
+    assert entries(empty_cache) == 0
+
+
+def test_a_foreign_host_never_reaches_the_next_visitors_page(client, empty_cache):
+    case_study = make_case_study(title="Cited")
+    spoofed = client.get(case_study.get_absolute_url(), HTTP_HOST="127.0.0.1:6666")
+    assert "http://127.0.0.1:6666/case-studies/" in spoofed.content.decode()
+
+    page = client.get(case_study.get_absolute_url()).content.decode()
+    assert "6666" not in page
+    assert f"http://testserver/case-studies/{case_study.pk}/" in page
+    secure = client.get(case_study.get_absolute_url(), secure=True).content.decode()
+    assert f"https://testserver/case-studies/{case_study.pk}/" in secure
+
+
+def test_a_matching_etag_gets_a_304_without_rendering(client, django_assert_num_queries):
+    make_case_study(title="Unchanged")
+    first = client.get("/case-studies/?response=collaborate")
+    etag = first["ETag"]
+
+    with django_assert_num_queries(1):  # the catalogue's version only
+        again = client.get("/case-studies/?response=collaborate", HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == etag
+    other = client.get("/case-studies/?response=exit", HTTP_IF_NONE_MATCH=etag)
+    assert other.status_code == 200 and other["ETag"] != etag
+
+
+def test_publishing_gives_every_page_a_new_etag(client):
+    draft = make_ready_case_study(title="Brand new", status=Status.IN_REVIEW)
+    before = {path: client.get(path)["ETag"] for path in ["/", "/case-studies/"]}
+
+    draft.publish(by=make_publisher())
+
+    for path, etag in before.items():
+        response = client.get(path, HTTP_IF_NONE_MATCH=etag)
+        assert response.status_code == 200, path
+        assert response["ETag"] != etag
+        assert "Brand new" in response.content.decode()
+
+
+def test_signed_in_editors_get_no_etag(admin_client):
+    response = admin_client.get("/case-studies/")
+    assert "ETag" not in response

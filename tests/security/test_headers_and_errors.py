@@ -127,6 +127,24 @@ def test_pages_answer_503_while_the_database_is_down_and_recover(client, monkeyp
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/case-studies/export.csv", "/case-studies/export.json"])
+def test_exports_during_an_outage_get_the_503_page_not_a_cut_off_file(client, monkeypatch, path):
+    make_case_study(title="Exported")
+    client.raise_request_exception = False
+    assert client.get(path).status_code == 200  # the catalogue's version and index are read
+
+    def unreachable(self, *args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    # Both plain and server-side (chunked) cursors are made by _cursor().
+    monkeypatch.setattr(BaseDatabaseWrapper, "_cursor", unreachable)
+    response = client.get(path)
+    assert response.status_code == 503
+    assert not response.streaming
+    assert "unavailable" in response.content.decode()
+
+
+@pytest.mark.django_db
 def test_other_errors_get_the_500_page_without_details(client, monkeypatch):
     client.raise_request_exception = False
     monkeypatch.setattr("catalogue.views.describe", lambda *a: 1 / 0)
@@ -149,3 +167,38 @@ def test_sitemap_lists_published_case_studies_only(client):
 def test_accessibility_statement_is_linked_from_every_page(client):
     assert 'href="/accessibility/"' in client.get("/").content.decode()
     assert "WCAG" in client.get("/accessibility/").content.decode()
+
+
+@pytest.mark.django_db
+def test_api_errors_are_json_even_when_the_database_is_down(client, monkeypatch):
+    make_case_study()
+    client.raise_request_exception = False
+    assert client.get("/api/councils/no-such-council/").status_code == 404
+    assert "detail" in client.get("/api/councils/no-such-council/").json()
+    assert "detail" in client.get("/api/case-studies/?response=nonsense").json()
+
+    with monkeypatch.context() as patch:
+        patch.setattr("catalogue.api.CaseStudyViewSet.get_queryset", lambda self: 1 / 0)
+        broken = client.get("/api/case-studies/")
+        assert broken.status_code == 500
+        assert broken.json() == {"detail": "Sorry, there is a problem with the catalogue."}
+
+    def unreachable(self, *args, **kwargs):
+        raise OperationalError("could not connect to server: Connection refused")
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "_cursor", unreachable)
+    down = client.get("/api/case-studies/")
+    assert down.status_code == 503
+    assert down["Retry-After"] == "30"
+    assert "unavailable" in down.json()["detail"]
+    assert client.get("/case-studies/").status_code == 503
+    assert "text/html" in client.get("/case-studies/")["Content-Type"]
+
+
+@pytest.mark.django_db
+def test_api_bad_requests_are_json(client):
+    client.raise_request_exception = False
+    response = client.get("/api/case-studies/", HTTP_HOST="evil.example")  # not allowed
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The request could not be understood."}
+    assert "text/html" in client.get("/", HTTP_HOST="evil.example")["Content-Type"]

@@ -1,6 +1,7 @@
 """Hostile input: fuzzed query strings, stored XSS, open redirects, drafts behind every door."""
 
 import re
+from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
@@ -261,3 +262,106 @@ def test_drafts_are_unreachable_through_every_door(client, status):
         assert f"/case-studies/{draft.slug}/" not in page, path
     counts = client.get("/case-studies/?q=zanzibar")
     assert 'data-result-count="0"' in counts.content.decode()
+
+
+# -- NUL and other text the database refuses, in path segments and the admin --------------------
+
+# Every route that takes a segment of the path, with `{}` where the fuzzed text goes.
+SEGMENT_ROUTES = [
+    "/case-studies/{}/",
+    "/case-studies/{}/cite.bib",
+    "/case-studies/{}/cite.ris",
+    "/councils/{}/",
+    "/organisations/{}/",
+    "/partnerships/{}/",
+    "/service-areas/{}/",
+    "/responses/{}/",
+    "/insights/{}.csv",
+    "/api/case-studies/{}/",
+    "/api/councils/{}/",
+    "/api/organisations/{}/",
+    "/api/partnerships/{}/",
+    "/api/service-areas/{}/",
+    "/api/{}/",
+    "/static/{}",
+    "/admin/catalogue/casestudy/{}/change/",
+    "/admin/catalogue/casestudy/{}/history/",
+    "/admin/catalogue/casestudy/{}/history/1/",
+    "/admin/partnerships/council/{}/change/",
+    "/admin/catalogue/{}/",
+]
+SEGMENT = st.one_of(
+    st.sampled_from(["\x00", "a\x00b", "%00", "\x00" * 3, "fuzz-target\x00", "\ud7ff\x00\ufffd"]),
+    st.text(alphabet=st.characters(exclude_categories=["Cs"]), min_size=1, max_size=80),
+)
+# The admin's changelists with their search and filters, as an editor sees them.
+ADMIN_LISTS = [
+    "/admin/catalogue/casestudy/",
+    "/admin/catalogue/outcome/",
+    "/admin/catalogue/source/",
+    "/admin/partnerships/council/",
+    "/admin/partnerships/organisation/",
+]
+ADMIN_PARAMETERS = [
+    "q", "o", "p", "status__exact", "response__exact", "service_areas__id__exact",
+    "councils__council_type__exact", "last_checked", "former", "sector__exact", "year",
+    "kind__exact", "_changelist_filters",
+]  # fmt: skip
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=FUZZ_EXAMPLES * 2,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(route=st.sampled_from(SEGMENT_ROUTES), segment=SEGMENT)
+def test_fuzzed_path_segments_are_refused_or_not_found_on_every_route(client, route, segment):
+    client.force_login(make_staff_user())
+    path = route.format(quote(segment, safe=""))
+    response = client.get(path)
+
+    assert response.status_code < 500, (path, segment)
+    if "\x00" in segment:
+        assert response.status_code in {400, 404}, (path, segment)
+    if path.startswith("/api/") and response.status_code >= 400:
+        assert response["Content-Type"] == "application/json", path
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    path=st.sampled_from(ADMIN_LISTS),
+    query=st.lists(st.tuples(st.sampled_from(ADMIN_PARAMETERS), TEXT), min_size=1, max_size=4),
+)
+def test_fuzzed_admin_searches_and_filters_never_cause_a_server_error(client, path, query):
+    client.force_login(make_staff_user())
+    response = client.get(path, query)
+    assert response.status_code < 500, (path, query)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/councils/a%00b/",
+        "/compare/?ids=%00,x",
+        "/compare/export.csv?ids=a,%00",
+        "/case-studies/?council=%00",
+        "/admin/catalogue/casestudy/?q=%00",
+        "/admin/catalogue/casestudy/?status__exact=%00",
+        "/admin/partnerships/council/?q=a%00",
+    ],
+)
+def test_a_nul_character_is_a_bad_request(client, url):
+    client.force_login(make_staff_user())
+    response = client.get(url)
+    assert response.status_code == 400
+    if url.startswith("/api/"):
+        assert response.json() == {"detail": "The address contains a NUL character."}
+    else:
+        assert "could not be understood" in response.content.decode()
