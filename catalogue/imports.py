@@ -146,6 +146,12 @@ SCALARS = ["title", "summary", "body", "response", "secondary_response", "start_
 CASE_STUDY_FIELDS = ["title", "summary", "body", "response", "secondary_response", "start_year",
                      "from_transforming_together"]  # fmt: skip
 GSS_CODE = re.compile(r"^[A-Za-z]\d{8}$")
+WEB_ADDRESS = URLValidator(schemes=["http", "https"])
+# Each vocabulary's values, computed once: TextChoices builds `.values` anew on every call.
+VALUES = {
+    vocabulary: frozenset(vocabulary.values)
+    for vocabulary in [ResponseType, OutcomeKind, EvidenceStrength, Confidence, Governance, Sector]
+}
 
 
 class ImportFileError(Exception):
@@ -356,7 +362,7 @@ def read_workbook(content: bytes) -> tuple[list[Entry], list[str]]:
         )
     if sum(len(rows) for rows in sheets.values()) > MAX_ALL_ROWS + len(sheets):
         raise ImportFileError(f"The workbook has more than {MAX_ALL_ROWS} rows; split it up.")
-    table = [(n, [cell_text(v) for v in values]) for n, values in enumerate(sheets[first], 1)]
+    table = [(n, [cell_text(v) for v in values]) for n, values in sheets[first]]
     # A sheet of sources (or councils) makes the first sheet's column for them optional.
     kinds = {sheet_key(name) for name in others}
     optional = {"source_url": "sources", "councils": "councils"}
@@ -370,7 +376,7 @@ def read_workbook(content: bytes) -> tuple[list[Entry], list[str]]:
     for name in others:
         kind = sheet_key(name)
         columns = SHEETS[kind]
-        rows = [(n, [cell_text(v) for v in values]) for n, values in enumerate(sheets[name], 1)]
+        rows = [(n, [cell_text(v) for v in values]) for n, values in sheets[name]]
         for number, row in table_rows(rows, columns, sheet=name, data_needed=False):
             slug = row["case_study"]
             where = f"{name} row {number}" + (f" ({slug})" if slug else "")
@@ -640,7 +646,7 @@ def plan_entry(entry: Entry, context: Context) -> tuple[Plan | None, list[str]]:
                                     "secondary response type")]:  # fmt: skip
         if name in values:
             fields[name] = values[name].lower()
-            if fields[name] and fields[name] not in vocabulary.values:
+            if fields[name] and fields[name] not in VALUES[vocabulary]:
                 problems.append(f"{here}: {unknown(what, fields[name], vocabulary)}")
     if "start_year" in values:
         fields["start_year"], problem = parse_year(values["start_year"], "start year")
@@ -773,7 +779,7 @@ def check_outcome(values: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
     for name, vocabulary, what in [("kind", OutcomeKind, "outcome kind"),
                                    ("evidence", EvidenceStrength, "outcome evidence strength"),
                                    ("confidence", Confidence, "outcome confidence")]:  # fmt: skip
-        if outcome[name] not in vocabulary.values:
+        if outcome[name] not in VALUES[vocabulary]:
             problems.append(unknown(what, outcome[name], vocabulary))
     if outcome["unit"] and figure is None and not problem:
         problems.append(f"outcome {outcome['description']!r} has a unit but no figure.")
@@ -788,7 +794,7 @@ def check_source(values: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
     url = values.get("url", "")
     if url:
         try:
-            URLValidator(schemes=["http", "https"])(url)
+            WEB_ADDRESS(url)
         except ValidationError:
             problems.append(f"the source URL {url!r} is not a web address starting https://.")
     year, problem = parse_year(values.get("year", ""), "source year")
@@ -822,7 +828,7 @@ def check_partnership(
     if found is not None:
         return PartnershipPlan(found.name, found.governance, existing=found), []
     governance = entry.values.get("partnership_governance", "").lower()
-    if governance not in Governance.values:
+    if governance not in VALUES[Governance]:
         what = f"governance form {governance!r}" if governance else "no governance form"
         return None, [
             f"unknown partnership {reference!r}, and {what} to create it with (give "
@@ -844,7 +850,7 @@ def check_partner(values: dict[str, str], context: Context) -> tuple[tuple[str, 
         problems.append("a partner has no name.")
     elif (found := context.organisations.get(name_key(name))) is not None:
         name, sector = found.name, found.sector
-    elif sector not in Sector.values:
+    elif sector not in VALUES[Sector]:
         what = f"sector {sector!r}" if sector else "no sector"
         problems.append(
             f"{name!r} is a new organisation, and {what} to create it with (use "

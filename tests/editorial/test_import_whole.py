@@ -247,6 +247,11 @@ HOSTILE = {
             b"<worksheet", b"<!DOCTYPE w [<!ENTITY a \"aa\"><!ENTITY b \"&a;&a;\">]><worksheet", 1
         ),
     ),
+    "an external DTD in the sheet list": lambda: rewritten(
+        small_workbook(), "xl/workbook.xml", lambda data: data.replace(
+            b"<workbook", b"<!DOCTYPE workbook SYSTEM 'http://example.org/x.dtd'><workbook", 1
+        ),
+    ),
     "malformed sheet XML": lambda: rewritten(small_workbook(), SHEET, lambda d: d[: len(d) // 2]),
     "malformed workbook XML": lambda: rewritten(
         small_workbook(), "xl/workbook.xml", lambda data: b"<workbook><sheets>"
