@@ -20,7 +20,6 @@ import io
 import itertools
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -34,7 +33,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.text import slugify
 
-from partnerships.lookup import CouncilLookup, name_key, organisations_by_name
+from partnerships.lookup import CouncilLookup, name_key, organisations_by_name, unique_slugs
 from partnerships.models import (
     Council,
     Governance,
@@ -1076,32 +1075,6 @@ def save_memberships(plans: list[Plan], partnerships: dict[str, Partnership]) ->
             changed_roles.append(current[key])
     Membership.objects.bulk_update(changed_roles, ["role"])
     return {p for p, _ in wanted}
-
-
-SUFFIXES = ["", *(f"-{n}" for n in range(2, 10))]
-
-
-def unique_slugs(model: type, names: Iterable[str]) -> list[str]:
-    """A free slug for each name: its slugified form, with -2, -3... if that is taken."""
-    names = list(names)
-    bases = [slugify(name)[:190] or "unnamed" for name in names]
-    if not bases:
-        return []
-    # The free slugs start with a base: one query for all of them (a few hundred at most).
-    taken = set(
-        model.objects.filter(
-            slug__in=[f"{b}{suffix}" for b in bases for suffix in SUFFIXES]
-        ).values_list("slug", flat=True)
-    )
-    slugs = []
-    for base in bases:
-        slug, number = base, 1
-        while slug in taken:
-            number += 1
-            slug = f"{base}-{number}"
-        taken.add(slug)
-        slugs.append(slug)
-    return slugs
 
 
 def update_case_studies(plans: list[Plan], partnerships: dict[str, Partnership], *, now) -> None:

@@ -1,5 +1,9 @@
-"""Finding councils and organisations by what an editor or a file calls them."""
+"""Finding councils and organisations by what an editor or a file calls them, and naming
+new ones."""
 
+from collections.abc import Iterable
+
+from django.db import models
 from django.utils.text import slugify
 
 from .models import Council, Organisation
@@ -42,3 +46,29 @@ class CouncilLookup:
 def organisations_by_name() -> dict[str, Organisation]:
     """Every partner organisation, keyed by `name_key` of its name."""
     return {name_key(o.name): o for o in Organisation.objects.only("pk", "name", "slug", "sector")}
+
+
+SUFFIXES = ["", *(f"-{n}" for n in range(2, 10))]
+
+
+def unique_slugs(model: type[models.Model], names: Iterable[str]) -> list[str]:
+    """A free slug for each name: its slugified form, with -2, -3... if that is taken."""
+    names = list(names)
+    bases = [slugify(name)[:190] or "unnamed" for name in names]
+    if not bases:
+        return []
+    # base, base-2 ... base-9 looked up in one query; a clash beyond that fails at the insert.
+    taken = set(
+        model.objects.filter(
+            slug__in=[f"{b}{suffix}" for b in bases for suffix in SUFFIXES]
+        ).values_list("slug", flat=True)
+    )
+    slugs = []
+    for base in bases:
+        slug, number = base, 1
+        while slug in taken:
+            number += 1
+            slug = f"{base}-{number}"
+        taken.add(slug)
+        slugs.append(slug)
+    return slugs

@@ -22,6 +22,7 @@ from ..templatetags.catalogue import markdown
 from .forms import CaseStudyAdminForm
 from .history_views import HistoryViews
 from .import_views import ImportViews
+from .partners import PartnerInline
 from .workflow_actions import WorkflowActions
 
 
@@ -122,7 +123,7 @@ class CaseStudyAdmin(WorkflowActions, HistoryViews, ImportViews, admin.ModelAdmi
             },
         ),
     ]
-    inlines = [OutcomeInline, SourceInline]
+    inlines = [OutcomeInline, SourceInline, PartnerInline]
 
     # -- the change form ---------------------------------------------------------------------
 
