@@ -216,17 +216,12 @@ class Plan:
             return [council.name for council in self.councils]
         return [council.name for council in self.existing.councils.all()]
 
-    def count(self, name: str) -> int | str:
-        parts = getattr(self, name)
-        return len(parts) if parts is not None else "unchanged"
-
 
 @dataclass
 class PartnershipPlan:
     name: str
     governance: str
     existing: Partnership | None = None
-    created: Partnership | None = None
 
     @property
     def key(self) -> str:
