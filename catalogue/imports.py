@@ -28,7 +28,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.text import slugify
@@ -1117,27 +1117,53 @@ def replace_links(plans: list[Plan]) -> None:
 
 def replace_parts(plans: list[Plan], *, by: AbstractBaseUser | None, reason: str, now) -> None:
     """Outcomes and sources: the file's lists replace the case studies' own, with history."""
-    from simple_history.utils import bulk_create_with_history
-
     for name, model, fields in [("outcomes", Outcome, history.OUTCOME_FIELDS),
                                 ("sources", Source, history.SOURCE_FIELDS)]:  # fmt: skip
-        changing = [plan for plan in plans if getattr(plan, name) is not None]
-        old = [plan.existing.pk for plan in changing if plan.existing.pk]
-        for part in model.objects.filter(case_study_id__in=old):  # each deletion is recorded
+        changing = [plan.existing.pk for plan in plans if getattr(plan, name) is not None]
+        for part in model.objects.filter(case_study_id__in=changing):  # each deletion recorded
             # Dated with the new version, so that it no longer lists the part.
             part._history_user, part._history_date = by, now
             part.delete()
-        bulk_create_with_history(
+        model.objects.bulk_create(
             [
                 model(case_study_id=plan.existing.pk, **{f: item[f] for f in fields})
-                for plan in changing
+                for plan in plans
+                if getattr(plan, name) is not None
                 for item in getattr(plan, name)
-            ],
-            model,
-            default_user=by,
-            default_change_reason=reason,
-            default_date=now,
+            ]
         )
+        record_first_versions(model, case_study_ids=changing, by=by, reason=reason, now=now)
+
+
+def record_first_versions(
+    model: type[Outcome] | type[Source],
+    *,
+    case_study_ids: list[int],
+    by: AbstractBaseUser | None,
+    reason: str,
+    now,
+) -> None:
+    """The first history row of these case studies' outcomes (or sources), copied by the
+    database in one INSERT ... SELECT: bulk_create_with_history would build a Python object
+    for each, a quarter of a large import's time. Names come from the models, values are
+    parameters."""
+    if not case_study_ids:
+        return
+    historical = model.history.model
+    quote = connection.ops.quote_name
+    tracked = [field.attname for field in historical.tracked_fields]
+    extra = ["history_date", "history_change_reason", "history_type", "history_user_id"]
+    target = [quote(historical._meta.get_field(name).column) for name in tracked + extra]
+    source = [quote(model._meta.get_field(name).column) for name in tracked]
+    placeholders = ", ".join(["%s"] * len(case_study_ids))
+    sql = (
+        f"INSERT INTO {quote(historical._meta.db_table)} ({', '.join(target)}) "
+        f"SELECT {', '.join(source)}, %s, %s, '+', %s FROM {quote(model._meta.db_table)} "
+        f"WHERE {quote(model._meta.get_field('case_study').column)} IN ({placeholders})"
+    )
+    date = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [date, reason[:100], by.pk if by else None, *case_study_ids])
 
 
 def record_links_in_history(records: list) -> None:
