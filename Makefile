@@ -37,8 +37,8 @@ help:
 	@echo "make admin  create an admin account (prompts for a password)"
 	@echo "make serve  production settings under gunicorn with compressed, hashed static files"
 	@echo "make backup / make restore FILE=...  dump or restore the database"
-	@echo "make editor     create an editor account: writes and submits case studies (prompts)"
-	@echo "make publisher  create a publisher account: also publishes and archives (prompts)"
+	@echo "make editor [NAME=alex]     create an editor account: writes and submits case studies (prompts)"
+	@echo "make publisher [NAME=alex]  create a publisher account: also publishes and archives (prompts)"
 	@echo "make lint   ruff check and format check"
 
 $(PY):
@@ -62,7 +62,7 @@ run: install
 	$(PY) manage.py loadseed
 	@echo
 	@echo "Serving on http://$(HOST):$(PORT)/  (editors: http://$(HOST):$(PORT)/admin/)"
-	@echo "No account exists yet: run 'make admin' in another terminal to create one."
+	@$(PY) manage.py accounthint
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # Production settings, locally over plain HTTP (no TLS here, so no HTTPS redirect; editors'
@@ -96,7 +96,7 @@ restore: install
 editor publisher: export DJANGO_DEBUG ?= 1
 editor publisher: install
 	$(PY) manage.py migrate --no-input
-	$(PY) manage.py createeditor --role $@
+	$(PY) manage.py createeditor $(NAME) --role $@
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

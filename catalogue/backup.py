@@ -25,7 +25,11 @@ def default_backup_path() -> Path:
 
 
 def backup_database(*, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a backup readable by its owner only (0600): it holds every account's hash."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Created empty and private before any data is written, so it is never readable by others.
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    path.chmod(0o600)  # a file that already existed keeps its own mode otherwise
     if connection.vendor == "postgresql":
         _run(["pg_dump", "--format=custom", "--no-owner", f"--file={path}", *_pg_args()])
     elif connection.vendor == "sqlite":

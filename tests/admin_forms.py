@@ -3,6 +3,7 @@
 from django.urls import reverse
 
 from catalogue.models import CaseStudy
+from partnerships.models import Membership
 
 OUTCOME_FIELDS = ["kind", "evidence", "confidence", "description", "figure", "unit", "period"]
 SOURCE_FIELDS = ["title", "publisher", "year", "url", "section"]
@@ -28,6 +29,27 @@ def inline_data(prefix: str, objects: list, fields: list[str], parent: CaseStudy
     return data
 
 
+def partner_data(case_study: CaseStudy) -> dict:
+    """The partners inline (catalogue/admin/partners.py): the partnership's memberships."""
+    memberships = list(
+        Membership.objects.filter(partnership_id=case_study.partnership_id).select_related(
+            "organisation"
+        )
+    )
+    data = {
+        "partners-TOTAL_FORMS": str(len(memberships)),
+        "partners-INITIAL_FORMS": str(len(memberships)),
+        "partners-MIN_NUM_FORMS": "0",
+        "partners-MAX_NUM_FORMS": "1000",
+    }
+    for n, membership in enumerate(memberships):
+        data[f"partners-{n}-id"] = str(membership.pk)
+        data[f"partners-{n}-organisation_name"] = membership.organisation.name
+        data[f"partners-{n}-sector"] = ""
+        data[f"partners-{n}-role"] = membership.role
+    return data
+
+
 def case_study_form(case_study: CaseStudy, **changes) -> dict:
     """The change form as the editor opened it (at `case_study`'s state), plus `changes`."""
     data = {
@@ -45,6 +67,7 @@ def case_study_form(case_study: CaseStudy, **changes) -> dict:
         "opened_version": str(case_study.version),
         **inline_data("outcomes", list(case_study.outcomes.all()), OUTCOME_FIELDS, case_study),
         **inline_data("sources", list(case_study.sources.all()), SOURCE_FIELDS, case_study),
+        **partner_data(case_study),
     }
     if case_study.from_transforming_together:
         data["from_transforming_together"] = "on"

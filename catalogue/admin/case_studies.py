@@ -24,6 +24,7 @@ from ..templatetags.catalogue import markdown
 from .forms import CaseStudyAdminForm
 from .history_views import HistoryViews
 from .import_views import ImportViews
+from .partners import PartnerInline
 from .workflow_actions import WorkflowActions
 
 
@@ -126,7 +127,7 @@ class CaseStudyAdmin(
             },
         ),
     ]
-    inlines = [OutcomeInline, SourceInline]
+    inlines = [OutcomeInline, SourceInline, PartnerInline]
 
     # -- the change form ---------------------------------------------------------------------
 

@@ -78,9 +78,9 @@ IMPORT_TEMPLATE = "admin/catalogue/casestudy/import.html"
 
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
-        label="Spreadsheet (.csv or .xlsx)",
+        label="File (.csv, .xlsx or the catalogue's .json export)",
         allow_empty_file=True,  # catalogue/imports.py says what is wrong with it
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.json"}),
     )
 
     def clean_file(self):

@@ -23,6 +23,7 @@ class ImportViews:
             "opts": self.opts,
             "title": "Import case studies from a spreadsheet",
             "columns": imports.COLUMNS,
+            "sheets": imports.SHEETS,
             "upload_form": ImportUploadForm(),
         }
         status = 200
@@ -50,15 +51,13 @@ class ImportViews:
                 return TemplateResponse(request, IMPORT_TEMPLATE, context, status=400)
             if report.imported:
                 self.message_user(
-                    request,
-                    f"Imported {len(report.new)} case studies from {filename} as drafts; "
-                    f"{len(report.unchanged)} already in the catalogue were left unchanged.",
-                    messages.SUCCESS,
+                    request, f"Imported {filename}: {report.summary(done=True)}", messages.SUCCESS
                 )
                 return redirect(
                     reverse("admin:catalogue_casestudy_changelist") + "?status__exact=draft"
                 )
             context["report"] = report
+            context["report_summary"] = report.summary(done=False)
             context["confirm_form"] = ImportConfirmForm.for_file(content, filename)
             status = 200 if report.ok else 400
         return TemplateResponse(request, IMPORT_TEMPLATE, context, status=status)

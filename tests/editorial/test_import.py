@@ -13,7 +13,12 @@ from openpyxl import Workbook
 from catalogue import history
 from catalogue.imports import NAMES, TEMPLATE, import_case_studies
 from catalogue.models import CaseStudy, Outcome, Source, Status
-from tests.factories import make_case_study, make_council, make_editor, make_service_area
+from tests.factories import (
+    make_council,
+    make_editor,
+    make_ready_case_study,
+    make_service_area,
+)
 
 IMPORT_URL = reverse("admin:catalogue_casestudy_import")
 
@@ -75,7 +80,7 @@ def test_the_documented_template_checks_cleanly(register):
     )
 
     assert report.problems == []
-    assert [entry["slug"] for entry in report.new] == [
+    assert [plan.slug for plan in report.new] == [
         "example-bolton-wigan-shared-regulatory-team",
         "example-minimal-row",
     ]
@@ -102,13 +107,16 @@ def test_upload_previews_without_saving_then_confirm_imports_drafts(editor_clien
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "2 new case studies will be added as drafts." in page
+    assert "2 new case studies will be added as drafts; 0 will be updated." in page
     assert "first-case" in page and "second-case" in page
     assert not CaseStudy.objects.exists()  # a dry run saves nothing
 
     response = confirm(editor_client, page)
 
-    assert "Imported 2 case studies from cases.csv as drafts" in response.content.decode()
+    assert (
+        "Imported cases.csv: 2 new case studies added as drafts; 0 updated."
+        in response.content.decode()
+    )
     first = CaseStudy.objects.get(slug="first-case")
     assert first.status == Status.DRAFT
     assert {c.name for c in first.councils.all()} == {"Wigan", "Bolton"}
@@ -134,9 +142,10 @@ def test_importing_the_same_file_twice_changes_nothing(editor_client):
 
     page = upload(editor_client, content).content.decode()
     assert "Nothing to import: all 2 case studies are already in the catalogue" in page
+    assert 'name="confirm"' not in page
     report = import_case_studies(content=content, filename="cases.csv", dry_run=False)
 
-    assert (len(report.new), len(report.unchanged)) == (0, 2)
+    assert (len(report.new), len(report.updated), len(report.unchanged)) == (0, 0, 2)
     after = [
         (cs.slug, cs.version, cs.updated_at, cs.history.count())
         for cs in CaseStudy.objects.order_by("slug")
@@ -146,14 +155,23 @@ def test_importing_the_same_file_twice_changes_nothing(editor_client):
 
 
 @pytest.mark.django_db
-def test_an_existing_slug_is_never_overwritten(editor_client):
-    existing = make_case_study(title="An editor's careful work")
-    CaseStudy.objects.filter(pk=existing.pk).update(slug="case-a")
-    report = import_case_studies(
-        content=csv_bytes([row("case-a", title="From the file")]), filename="x.csv", dry_run=False
+def test_a_published_case_study_is_never_changed_by_an_import(editor_client):
+    published = make_ready_case_study(status=Status.PUBLISHED, title="An editor's careful work")
+    content = csv_bytes([row("case-new"), row(published.slug, title="From the file")])
+
+    response = upload(editor_client, content)
+
+    page = response.content.decode().replace("&#x27;", "'")
+    assert response.status_code == 400
+    assert (
+        f"Row 3 ({published.slug}): published: edit it in the admin so a Publisher can review "
+        "the change (the file changes its title" in page
     )
-    assert report.unchanged[0]["slug"] == "case-a"
-    assert CaseStudy.objects.get(slug="case-a").title == "An editor's careful work"
+    report = import_case_studies(content=content, filename="x.csv", dry_run=False)
+    assert not report.imported
+    published.refresh_from_db()
+    assert published.title == "An editor's careful work"
+    assert not CaseStudy.objects.filter(slug="case-new").exists()
 
 
 @pytest.mark.django_db
@@ -205,7 +223,10 @@ def test_a_bad_row_in_the_middle_is_reported_in_plain_words_and_nothing_is_impor
         ({"outcome_description": "x", "outcome_kind": "miracle"}, "unknown outcome kind"),
         ({"outcome_unit": "£m", "outcome_description": "x", "outcome_kind": "achieved",
           "outcome_evidence": "reported"}, "has a unit but no figure"),
-        ({"partnership": "no-such-partnership"}, "unknown partnership 'no-such-partnership'"),
+        ({"partnership": "no-such-partnership"}, "unknown partnership 'no-such-partnership', "
+         "and no governance form to create it with"),
+        ({"partnership": "New one", "partnership_governance": "cabal"},
+         "and governance form 'cabal' to create it with"),
         ({"title": ""}, "title is missing"),
     ],
 )  # fmt: skip
@@ -251,11 +272,13 @@ MALFORMED = {
     ),
     "extra cells": (
         "cases.csv",
-        csv_bytes([row("a-case")]) + b"b,t,s,,adapt,,libraries,wigan,,,https://x.org,,,,,,,,,,,,extra\n",
+        csv_bytes([row("a-case")]) + b"b,t,s,,adapt,,libraries,wigan,,,https://x.org,,,,,,,,,,,,,extra\n",
         "Row 3 has more cells than there are column headings",
     ),
     "not a workbook": ("cases.xlsx", b"PK\x03\x04 not a zip", "not a readable Excel workbook"),
-    "other format": ("cases.pdf", b"%PDF-1.4", "Upload a .csv file (UTF-8) or an Excel .xlsx"),
+    "other format": ("cases.pdf", b"%PDF-1.4", "Upload a .csv file (UTF-8), an Excel .xlsx"),
+    "not JSON": ("cases.json", b"{not json", "This is not readable JSON"),
+    "JSON of another shape": ("cases.json", b'{"rows": 1}', "must be the catalogue's export"),
 }  # fmt: skip
 
 

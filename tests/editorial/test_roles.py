@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from catalogue.models import CaseStudy, Status
 from tests.admin_forms import case_study_form, change_url
+from tests.editorial.test_accounts import Terminal
 from tests.factories import (
     make_case_study,
     make_council,
@@ -70,6 +71,7 @@ def test_the_roles_have_exactly_their_permissions():
 def test_an_account_is_created_in_a_role_with_a_prompted_password(monkeypatch, role):
     typed = iter(["short", "short", "a-long-enough-passphrase", "a-long-enough-passphrase"])
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(typed))
+    monkeypatch.setattr("sys.stdin", Terminal())
 
     call_command("createeditor", "alex", role=role)
 

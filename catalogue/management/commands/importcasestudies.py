@@ -7,8 +7,9 @@ from catalogue.imports import ImportFileError, import_case_studies
 
 class Command(BaseCommand):
     help = (
-        "Import case studies from a CSV (UTF-8) or .xlsx file, as drafts; see "
-        "docs/importing.md. All or nothing; slugs already in the catalogue are left alone."
+        "Import case studies from a CSV (UTF-8) or .xlsx file or the catalogue's JSON export; "
+        "see docs/importing.md. All or nothing; new case studies are drafts, published ones "
+        "are never changed, and a file imported twice changes nothing the second time."
     )
 
     def add_arguments(self, parser) -> None:
@@ -28,10 +29,4 @@ class Command(BaseCommand):
             raise CommandError(
                 "Nothing was imported. Fix these and try again:\n  " + "\n  ".join(report.problems)
             )
-        verb = "Would import" if dry_run else "Imported"
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"{verb} {len(report.new)} case studies as drafts; {len(report.unchanged)} "
-                "already in the catalogue and left unchanged."
-            )
-        )
+        self.stdout.write(self.style.SUCCESS(report.summary(done=not dry_run)))
