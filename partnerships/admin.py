@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from .models import Council, Membership, Organisation, Partnership
+from .models import Council, Membership, Organisation, OrganisationName, Partnership
 
 
 class FormerFilter(admin.SimpleListFilter):
@@ -34,12 +34,20 @@ class CouncilAdmin(admin.ModelAdmin):
     ]
 
 
+class OrganisationNameInline(admin.TabularInline):
+    model = OrganisationName
+    extra = 0
+    verbose_name = "former name"
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
     list_display = ["name", "sector", "partnership_count"]
     list_filter = ["sector"]
-    search_fields = ["name", "slug"]
+    search_fields = ["name", "slug", "former_names__name"]
     prepopulated_fields = {"slug": ["name"]}
+    fields = ["name", "slug", "name_since", "sector", "website"]
+    inlines = [OrganisationNameInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(partnership_count=Count("memberships"))
