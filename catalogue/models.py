@@ -362,6 +362,13 @@ class CaseStudy(models.Model):
         return reverse("catalogue:case_study_detail", kwargs={"slug": self.slug})
 
     @property
+    def year_of_names(self) -> int | None:
+        """The year whose names the case uses for its partners: when the work started."""
+        if self.start_year:
+            return self.start_year
+        return self.partnership.start_year if self.partnership_id else None
+
+    @property
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED
 
@@ -586,6 +593,11 @@ class Source(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.remove_tracking()
         super().save(*args, **kwargs)
+
+    @property
+    def copy_host(self) -> str:
+        """Where the copy is, as a reader names a site: 'docslib.org'."""
+        return (urlsplit(self.copy_url).hostname or "").removeprefix("www.")
 
     def clean(self) -> None:
         self.remove_tracking()
