@@ -13,7 +13,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--update",
             action="store_true",
-            help="Rewrite seeded case studies from the files, replacing editors' changes.",
+            help="Rewrite seeded case studies, their partnerships and the renamed organisations "
+            "from the files, replacing editors' changes.",
         )
 
     def handle(self, *args, update: bool, **options) -> None:
@@ -31,6 +32,7 @@ class Command(BaseCommand):
                 f"{report.organisations_created} organisations, "
                 f"{report.partnerships_created} partnerships and "
                 f"{report.case_studies_created} case studies added; "
+                f"{report.partnerships_updated} partnerships and "
                 f"{report.case_studies_updated} case studies updated, "
                 f"{report.case_studies_unchanged} already present and left unchanged."
             )
