@@ -121,6 +121,8 @@ def make_case_study(
     councils: list[Council] | None = None,
     service_areas: list[ServiceArea] | None = None,
     partnership: Partnership | None = None,
+    start_year_estimated: bool = False,
+    confidence: str = "",
 ) -> CaseStudy:
     n = _next()
     case_study = CaseStudy.objects.create(
@@ -132,6 +134,8 @@ def make_case_study(
         secondary_response=secondary_response,
         status=status,
         start_year=start_year,
+        start_year_estimated=start_year_estimated,
+        confidence=confidence,
         partnership=partnership,
     )
     case_study.councils.set(councils if councils is not None else [make_council()])
