@@ -69,6 +69,19 @@ def organisation_renamed(
         )
 
 
+@receiver(post_save, sender=OrganisationName)
+@receiver(post_delete, sender=OrganisationName)
+def former_name_changed(sender, instance: OrganisationName, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        search.index_case_studies(
+            CaseStudy.objects.filter(
+                partnership__memberships__organisation_id=instance.organisation_id
+            )
+            .values_list("pk", flat=True)
+            .distinct()
+        )
+
+
 @receiver(post_save, sender=Partnership)
 def partnership_saved(
     sender, instance: Partnership, created: bool, raw: bool = False, **kwargs

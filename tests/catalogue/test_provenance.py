@@ -296,3 +296,12 @@ def test_checksources_lists_staging_mirrors_and_unrelated_sites_only():
     assert "“Republished”: on a site unrelated to 'BBC News'" in text
     assert "Fine" not in text and "Committee" not in text
     assert "3 source addresses to check." in text
+
+
+@pytest.mark.django_db
+def test_a_search_for_a_partners_former_name_finds_the_case_study(client, renamed_partner_case):
+    make_case_study(title="Unrelated")
+
+    found = client.get("/case-studies/", {"q": '"Levelling Up"'}).content.decode()
+
+    assert "Whole place pilot" in found and "Unrelated" not in found
