@@ -7,6 +7,7 @@ from datetime import date
 from enum import nonmember
 from urllib.parse import urlsplit, urlunsplit
 
+from django import forms
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models, transaction
@@ -553,6 +554,24 @@ class Outcome(models.Model):
         return f"{number} {self.unit}".strip()
 
 
+class TrackingFreeURLFormField(forms.URLField):
+    def to_python(self, value: str | None) -> str:
+        return without_tracking(super().to_python(value))
+
+
+class TrackingFreeURLField(models.URLField):
+    """A URL without tracking parameters, however it is saved: a form cleans them away, and
+    every save, bulk creation included, drops any left."""
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        value = without_tracking(getattr(model_instance, self.attname) or "")
+        setattr(model_instance, self.attname, value)
+        return value
+
+    def formfield(self, **kwargs) -> forms.Field:
+        return super().formfield(**{"form_class": TrackingFreeURLFormField, **kwargs})
+
+
 class Source(models.Model):
     """A publication or web page that a case study cites."""
 
@@ -560,10 +579,10 @@ class Source(models.Model):
     title = models.CharField(max_length=300)
     publisher = models.CharField(max_length=200, blank=True)
     year = models.PositiveSmallIntegerField(null=True, blank=True)
-    url = models.URLField(
+    url = TrackingFreeURLField(
         "URL", max_length=500, blank=True, help_text="The original's address, if known."
     )
-    copy_url = models.URLField(
+    copy_url = TrackingFreeURLField(
         "copy at",
         max_length=500,
         blank=True,
@@ -590,22 +609,10 @@ class Source(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args, **kwargs) -> None:
-        self.remove_tracking()
-        super().save(*args, **kwargs)
-
     @property
     def copy_host(self) -> str:
         """Where the copy is, as a reader names a site: 'docslib.org'."""
         return (urlsplit(self.copy_url).hostname or "").removeprefix("www.")
-
-    def clean(self) -> None:
-        self.remove_tracking()
-
-    def remove_tracking(self) -> None:
-        """Drop tracking parameters from the addresses (bulk creates call this themselves)."""
-        self.url = without_tracking(self.url)
-        self.copy_url = without_tracking(self.copy_url)
 
 
 # Query parameters that only say how a reader arrived (campaigns, clicks, WordPress's cron),

@@ -390,8 +390,6 @@ def save_parts(
         )
         for source in sources
     ]
-    for source in saved_sources:
-        source.remove_tracking()  # bulk creation does not call save()
     saved_sources = bulk_create_with_history(saved_sources, Source, default_user=by)
     saved_outcomes = bulk_create_with_history(
         [

@@ -184,6 +184,16 @@ def test_tracking_parameters_are_stripped_when_a_source_is_saved():
 
 
 @pytest.mark.django_db
+def test_tracking_parameters_are_stripped_by_a_bulk_creation_too():
+    """The seed loader and the import create sources in bulk, without calling save()."""
+    Source.objects.bulk_create(
+        [Source(case_study=make_case_study(), title="Bulk", url=f"{GUARDIAN}?INTCMP=SRCH")]
+    )
+
+    assert Source.objects.get(title="Bulk").url == GUARDIAN
+
+
+@pytest.mark.django_db
 def test_the_admin_saves_a_source_without_its_tracking_parameters(admin_client):
     case_study = make_case_study()
 
