@@ -37,6 +37,7 @@ from partnerships.models import (
     Sector,
 )
 
+from . import exports
 from .codebook import service_areas_described
 from .filters import CaseStudyFilter
 from .models import (
@@ -194,6 +195,15 @@ class CaseStudyViewSet(ReadOnlyViewSet):
 
     def get_serializer_class(self) -> type:
         return CaseStudyDetailSerializer if self.action == "retrieve" else CaseStudySerializer
+
+    def get_object(self) -> CaseStudy:
+        case_study = super().get_object()
+        # Outcomes name the sources that support them by their number in `sources`.
+        exports.number_sources(
+            {case_study.pk: list(case_study.sources.all())},
+            {case_study.pk: list(case_study.outcomes.all())},
+        )
+        return case_study
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         # The query string selects a list; one case study is found by its slug alone.

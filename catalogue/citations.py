@@ -44,6 +44,46 @@ BIBTEX_MONTHS = [
 COUNCILS_NAMED = 3
 
 
+@dataclass(frozen=True)
+class Publication:
+    title: str
+    authors: list[str]  # as "Surname, Initials"
+    publisher: str
+    year: int
+    url: str
+
+    @property
+    def short_title(self) -> str:
+        return self.title.partition(":")[0]
+
+    def apa(self) -> str:
+        names = self.authors
+        authors = names[0] if len(names) == 1 else f"{', '.join(names[:-1])}, & {names[-1]}"
+        return f"{authors} ({self.year}). {self.title}. {self.publisher}. {self.url}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "title": self.title,
+            "authors": self.authors,
+            "publisher": self.publisher,
+            "year": self.year,
+            "url": self.url,
+            "citation": self.apa(),
+        }
+
+
+# The report the catalogue's four responses come from, cited from here only (the codebook,
+# the exports and the pages all read it). The lead author cites it as 2017. Our copy of the
+# report page was on the RSA's staging site; this is its public address.
+TRANSFORMING_TOGETHER = Publication(
+    title="Transforming Together: leading for people and place",
+    authors=["Munro, J.", "Burbidge, I.", "Robson, J."],
+    publisher="RSA",
+    year=2017,
+    url="https://www.thersa.org/reports/transforming-together-leading-for-people-and-place",
+)
+
+
 def long_date(day: date) -> str:
     """28 November 2026, whatever the server's locale."""
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"

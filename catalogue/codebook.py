@@ -12,7 +12,7 @@ from typing import Any
 from partnerships.models import CouncilType, Governance, Nation, Region, Sector
 
 from . import exports
-from .citations import LICENCE, SITE_NAME
+from .citations import LICENCE, SITE_NAME, TRANSFORMING_TOGETHER
 from .models import Confidence, EvidenceStrength, OutcomeKind, ResponseType, ServiceArea
 
 
@@ -38,7 +38,8 @@ VOCABULARIES: list[VocabularyEntry] = [
         "response_types",
         "Response types",
         "Adam Kahane's four ways to respond to an unwanted situation, as the RSA's "
-        "Transforming Together report (2018) applied them to councils.",
+        f"{TRANSFORMING_TOGETHER.short_title} report ({TRANSFORMING_TOGETHER.year}) applied "
+        "them to councils.",
         ResponseType.described,
     ),
     VocabularyEntry(
@@ -132,6 +133,7 @@ def codebook(*, urls: dict[str, str]) -> dict[str, Any]:
     return {
         "title": f"Codebook of the {SITE_NAME.lower()}",
         "licence": LICENCE,
+        "report": TRANSFORMING_TOGETHER.as_dict(),
         "outputs": urls,
         "files": [{"topic": topic, "note": note} for topic, note in FILE_NOTES],
         "columns": [field_entry(column) for column in exports.COLUMNS],

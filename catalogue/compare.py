@@ -130,7 +130,7 @@ def comparison(rows: list[Row]) -> list[Line]:
             text += f", {source.publisher}"
         if source.year:
             text += f" ({source.year})"
-        return Item(text, source.url, source.section)
+        return Item(text, source.url or source.copy_url, source.section)
 
     return [
         Line("Response", each(response)),
@@ -153,13 +153,13 @@ def comparison(rows: list[Row]) -> list[Line]:
             each(
                 lambda r: [
                     Item(
-                        m.organisation.name,
+                        name,
                         m.organisation.get_absolute_url(),
                         "; ".join(
                             part for part in [m.organisation.get_sector_display(), m.role] if part
                         ),
                     )
-                    for m in r.memberships
+                    for m, name in r.partners
                 ]
             ),
         ),

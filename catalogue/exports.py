@@ -8,7 +8,7 @@ Every column is defined once, in COLUMNS (and the nested JSON fields in NESTED):
 writer, the JSON records and the codebook all read them, so nothing is exported undocumented.
 
 Rows are read with `.iterator(chunk_size=CHUNK_SIZE)` and their related records fetched for each
-chunk: one query for the case studies plus five per chunk, however many rows there are, and
+chunk: one query for the case studies plus seven per chunk, however many rows there are, and
 memory holds one chunk at a time.
 
 CSV choices, stated in the codebook too:
@@ -35,7 +35,7 @@ from django.utils.text import capfirst, slugify
 
 from partnerships.models import Council, Membership
 
-from .citations import LICENCE, SITE_NAME, dataset_citation, isoformat
+from .citations import LICENCE, SITE_NAME, TRANSFORMING_TOGETHER, dataset_citation, isoformat
 from .filters import CaseStudyFilter, describe
 from .models import CaseStudy, EvidenceStrength, Outcome, OutcomeKind, ServiceArea, Source
 
@@ -57,8 +57,14 @@ class Row:
     service_areas: list[ServiceArea]
     councils: list[Council]
     memberships: list[Membership]
-    outcomes: list[Outcome]
+    # The partners' names in the case's years (organisations get renamed), as memberships.
+    partner_names: list[str]
+    outcomes: list[Outcome]  # each with `source_numbers`: the sources that support it
     sources: list[Source]
+
+    @property
+    def partners(self) -> list[tuple[Membership, str]]:
+        return list(zip(self.memberships, self.partner_names, strict=True))
 
 
 @dataclass(frozen=True)
@@ -85,11 +91,16 @@ EVIDENCE_LABELS = {value: str(label).lower() for value, label in EvidenceStrengt
 
 
 def outcome_summary(outcome: Outcome) -> str:
-    """'Achieved: Fewer people in care (£7.5m, 2013–2018) [monitored evidence]'."""
+    """'Achieved: Fewer people in care (£7.5m, 2013–2018) [monitored evidence; sources 1, 3]'."""
     text = f"{KIND_LABELS[outcome.kind]}: {' '.join(outcome.description.split())}"
     if outcome.figure is not None:
         text += f" ({outcome.figure_text}{f', {outcome.period}' if outcome.period else ''})"
-    return f"{text} [{EVIDENCE_LABELS[outcome.evidence]} evidence]"
+    cited = outcome.source_numbers
+    if cited:
+        sources = f"; source{'s' if len(cited) > 1 else ''} {', '.join(map(str, cited))}"
+    else:
+        sources = ""
+    return f"{text} [{EVIDENCE_LABELS[outcome.evidence]} evidence{sources}]"
 
 
 def number(figure: Decimal | None) -> int | float | None:
@@ -138,39 +149,54 @@ COLUMNS: list[Field] = [
     Field("partnership_governance", "How that partnership is governed.", "code",
           lambda r: r.case_study.partnership.governance if r.case_study.partnership else None,
           "governance"),
-    Field("partner_names", "The partnership's partner organisations, alphabetically.",
-          "list of text", lambda r: [m.organisation.name for m in r.memberships]),
+    Field("partner_names", "The partnership's partner organisations, alphabetically, each "
+          "by the name it had when the work started.",
+          "list of text", lambda r: r.partner_names),
     Field("partner_sectors", "The same partners' sectors, in the same order.",
           "list of codes", lambda r: [m.organisation.sector for m in r.memberships], "sectors"),
     Field("start_year", "The year the work started, if known.", "integer",
           lambda r: r.case_study.start_year),
+    Field("start_year_estimated", "Whether the start year is only an estimate or an "
+          "inference.", "boolean", lambda r: r.case_study.start_year_estimated),
+    Field("confidence", "How well the sources we read support the case as a whole (empty if "
+          "not assessed).", "code", lambda r: r.case_study.confidence or None, "confidence"),
     Field("from_transforming_together", "Whether the case is one of those studied in the "
-          "RSA's Transforming Together report (2018).", "boolean",
+          f"RSA's {TRANSFORMING_TOGETHER.short_title} report ({TRANSFORMING_TOGETHER.year}).",
+          "boolean",
           lambda r: r.case_study.from_transforming_together),
     Field("outcome_count", "How many outcomes are recorded.", "integer",
           lambda r: len(r.outcomes)),
     Field("outcomes_summary", "Each outcome in one line: kind, what changed, the figure and "
-          "period where known, and the strength of its evidence. The JSON export also has "
-          "them field by field (`outcomes`).", "list of text",
+          "period where known, the strength of its evidence and the numbers of the sources "
+          "that support it (the nth source is the nth of `source_urls`). The JSON export also "
+          "has them field by field (`outcomes`).", "list of text",
           lambda r: [outcome_summary(o) for o in r.outcomes]),
     Field("strongest_evidence", "The strongest evidence among the outcomes (empty if none), "
           "as the `evidence` filter uses it.", "code",
           lambda r: strongest_evidence(r.outcomes), "evidence_strengths"),
-    Field("source_urls", "The web addresses of the sources cited (sources without one are "
-          "in the JSON export).", "list of URLs",
-          lambda r: [source.url for source in r.sources if source.url]),
+    Field("source_urls", "Each source's web address, in order: empty where only a copy is "
+          "known, or none (the JSON export has every source's details).", "list of URLs",
+          lambda r: [source.url or None for source in r.sources]),
+    Field("source_copy_urls", "The same sources' copies on other sites (a document-sharing "
+          "site, a mirror), in the same order: empty where there is none.", "list of URLs",
+          lambda r: [source.copy_url or None for source in r.sources]),
     Field("published_at", "When the case study was first published (ISO 8601, UTC).",
           "date-time", lambda r: moment(r.case_study.published_at)),
     Field("updated_at", "When the case study was last changed (ISO 8601, UTC).", "date-time",
           lambda r: moment(r.case_study.updated_at)),
 ]  # fmt: skip
 
+# Each partner is (membership, its name in the case's years).
 PARTNER_FIELDS: list[Field] = [
-    Field("name", "The organisation's name.", "text", lambda m: m.organisation.name),
-    Field("slug", "The organisation's catalogue code.", "code", lambda m: m.organisation.slug),
-    Field("sector", "The organisation's sector.", "code", lambda m: m.organisation.sector,
+    Field("name", "The organisation's name when the work started.", "text", lambda p: p[1]),
+    Field("current_name", "Its name now, if it has since been renamed.", "text",
+          lambda p: p[0].organisation.name),
+    Field("slug", "The organisation's catalogue code.", "code",
+          lambda p: p[0].organisation.slug),
+    Field("sector", "The organisation's sector.", "code", lambda p: p[0].organisation.sector,
           "sectors"),
-    Field("role", "What the organisation does in the partnership.", "text", lambda m: m.role),
+    Field("role", "What the organisation does in the partnership.", "text",
+          lambda p: p[0].role),
 ]  # fmt: skip
 
 OUTCOME_FIELDS: list[Field] = [
@@ -187,13 +213,19 @@ OUTCOME_FIELDS: list[Field] = [
           "evidence_strengths"),
     Field("confidence", "How sure we are that the source says so.", "code",
           lambda o: o.confidence, "confidence"),
+    Field("sources", "The numbers of the sources that support it (see `sources`).",
+          "list of integers", lambda o: o.source_numbers),
 ]  # fmt: skip
 
 SOURCE_FIELDS: list[Field] = [
+    Field("number", "Its number in the case study's list of sources, from 1.", "integer",
+          lambda s: s.number),
     Field("title", "The publication or page cited.", "text", lambda s: s.title),
-    Field("publisher", "Who published it.", "text", lambda s: s.publisher),
+    Field("publisher", "Who published the original.", "text", lambda s: s.publisher),
     Field("year", "The year it was published.", "integer", lambda s: s.year),
-    Field("url", "Its web address, if it has one.", "URL", lambda s: s.url or None),
+    Field("url", "The original's web address, if known.", "URL", lambda s: s.url or None),
+    Field("copy_url", "A copy on another site, when the original is gone or was not found.",
+          "URL", lambda s: s.copy_url or None),
     Field("section", "The page or section cited.", "text", lambda s: s.section),
 ]  # fmt: skip
 
@@ -202,7 +234,7 @@ NESTED: dict[str, tuple[str, list[Field], Callable[[Row], list]]] = {
     "partners": (
         "The partnership's partner organisations and their roles.",
         PARTNER_FIELDS,
-        lambda r: r.memberships,
+        lambda r: r.partners,
     ),
     "outcomes": (
         "The outcomes, field by field, in the order of `outcomes_summary`.",
@@ -282,7 +314,7 @@ def grouped(queryset: QuerySet, key: str, value: Callable[[Any], Any] = lambda x
 
 
 def rows_for(case_studies: list[CaseStudy], *, permalink: Callable[[int], str]) -> list[Row]:
-    """Rows for a batch of case studies, their related records read in five queries.
+    """Rows for a batch of case studies, their related records read in seven queries.
 
     Plain batch queries rather than prefetch_related: prefetching links each outcome and
     source back to its case study, and those reference cycles wait for Python's rare full
@@ -310,6 +342,7 @@ def rows_for(case_studies: list[CaseStudy], *, permalink: Callable[[int], str]) 
         grouped(
             Membership.objects.filter(partnership_id__in=partnership_ids)
             .select_related("organisation")
+            .prefetch_related("organisation__former_names")
             .defer("organisation__website")
             .order_by("organisation__name"),
             "partnership_id",
@@ -321,18 +354,38 @@ def rows_for(case_studies: list[CaseStudy], *, permalink: Callable[[int], str]) 
         Outcome.objects.filter(case_study_id__in=ids).order_by("pk"), "case_study_id"
     )
     sources = grouped(Source.objects.filter(case_study_id__in=ids).order_by("pk"), "case_study_id")
+    number_sources(sources, outcomes)
     return [
         Row(
             case_study=case_study,
             permalink=permalink(case_study.pk),
             service_areas=areas.get(case_study.pk, []),
             councils=councils.get(case_study.pk, []),
-            memberships=memberships.get(case_study.partnership_id, []),
+            memberships=(members := memberships.get(case_study.partnership_id, [])),
+            partner_names=[m.organisation.name_in(case_study.year_of_names) for m in members],
             outcomes=outcomes.get(case_study.pk, []),
             sources=sources.get(case_study.pk, []),
         )
         for case_study in case_studies
     ]
+
+
+def number_sources(sources: dict[int, list[Source]], outcomes: dict[int, list[Outcome]]) -> None:
+    """Number each case's sources from 1 and give each outcome the numbers it cites."""
+    numbers = {}
+    for listed in sources.values():
+        for number, source in enumerate(listed, start=1):
+            source.number = numbers[source.pk] = number
+    cited = grouped(
+        Outcome.sources.through.objects.filter(
+            outcome__case_study_id__in=list(sources.keys() | outcomes.keys())
+        ).order_by("source_id"),
+        "outcome_id",
+        lambda link: numbers[link.source_id],
+    )
+    for listed in outcomes.values():
+        for outcome in listed:
+            outcome.source_numbers = cited.get(outcome.pk, [])
 
 
 def permalinks(base_url: str) -> Callable[[int], str]:

@@ -36,11 +36,13 @@ CONTENT_FIELDS = [
     "response",
     "secondary_response",
     "start_year",
+    "start_year_estimated",
+    "confidence",
     "from_transforming_together",
     "partnership_id",
 ]
 OUTCOME_FIELDS = ["description", "kind", "figure", "unit", "period", "evidence", "confidence"]
-SOURCE_FIELDS = ["title", "publisher", "year", "url", "section"]
+SOURCE_FIELDS = ["title", "publisher", "year", "url", "copy_url", "section"]
 
 _recorded_by_caller: ContextVar[bool] = ContextVar("case_study_version_by_caller", default=False)
 
@@ -151,7 +153,15 @@ def outcome_text(outcome: Outcome) -> str:
 
 
 def source_text(source: Source) -> str:
-    parts = [source.title, source.publisher, str(source.year or ""), source.url, source.section]
+    copy = f"copy at {source.copy_url}" if source.copy_url else ""
+    parts = [
+        source.title,
+        source.publisher,
+        str(source.year or ""),
+        source.url,
+        copy,
+        source.section,
+    ]
     return ", ".join(part for part in parts if part)
 
 

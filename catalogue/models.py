@@ -5,7 +5,9 @@ from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
 from enum import nonmember
+from urllib.parse import urlsplit, urlunsplit
 
+from django import forms
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models, transaction
@@ -35,7 +37,8 @@ class ResponseType(Vocabulary):
             "management or back offices, outsourcing, trusts and mutuals, commercial income, "
             "efficiency programmes.",
             "exit": "The council withdraws: it stops or hands over a service, transfers "
-            "buildings to the community, or is merged into a new council.",
+            "buildings to the community, is merged into a new council, or, most radically, "
+            "fails financially (a section 114 notice stops all but essential spending).",
             "collaborate": "The council works with partners across organisational boundaries "
             "towards shared outcomes: pooled budgets, place-based alliances, deals with "
             "residents, prevention.",
@@ -267,6 +270,18 @@ class CaseStudy(models.Model):
     )
     councils = models.ManyToManyField(Council, related_name="case_studies")
     start_year = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
+    start_year_estimated = models.BooleanField(
+        "start year is an estimate",
+        default=False,
+        help_text="The research could only estimate or infer the start year.",
+    )
+    confidence = models.CharField(
+        "research confidence",
+        max_length=10,
+        choices=Confidence.choices,
+        blank=True,
+        help_text="How well the sources we read support the case as a whole.",
+    )
     from_transforming_together = models.BooleanField(
         "from the Transforming Together report",
         default=False,
@@ -316,6 +331,7 @@ class CaseStudy(models.Model):
             value_in("response", ResponseType),
             value_in("secondary_response", ResponseType, blank=True),
             value_in("status", Status),
+            value_in("confidence", Confidence, blank=True),
         ]
 
     def __str__(self) -> str:
@@ -345,6 +361,13 @@ class CaseStudy(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("catalogue:case_study_detail", kwargs={"slug": self.slug})
+
+    @property
+    def year_of_names(self) -> int | None:
+        """The year whose names the case uses for its partners: when the work started."""
+        if self.start_year:
+            return self.start_year
+        return self.partnership.start_year if self.partnership_id else None
 
     @property
     def is_published(self) -> bool:
@@ -488,6 +511,13 @@ class Outcome(models.Model):
     confidence = models.CharField(
         max_length=10, choices=Confidence.choices, default=Confidence.MEDIUM
     )
+    # Only the case study's own sources: see `check_outcome_sources` below.
+    sources = models.ManyToManyField(
+        "Source",
+        related_name="outcomes",
+        blank=True,
+        help_text="The case study's sources that support this outcome.",
+    )
 
     history = HistoricalRecords()
 
@@ -524,6 +554,24 @@ class Outcome(models.Model):
         return f"{number} {self.unit}".strip()
 
 
+class TrackingFreeURLFormField(forms.URLField):
+    def to_python(self, value: str | None) -> str:
+        return without_tracking(super().to_python(value))
+
+
+class TrackingFreeURLField(models.URLField):
+    """A URL without tracking parameters, however it is saved: a form cleans them away, and
+    every save, bulk creation included, drops any left."""
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        value = without_tracking(getattr(model_instance, self.attname) or "")
+        setattr(model_instance, self.attname, value)
+        return value
+
+    def formfield(self, **kwargs) -> forms.Field:
+        return super().formfield(**{"form_class": TrackingFreeURLFormField, **kwargs})
+
+
 class Source(models.Model):
     """A publication or web page that a case study cites."""
 
@@ -531,7 +579,16 @@ class Source(models.Model):
     title = models.CharField(max_length=300)
     publisher = models.CharField(max_length=200, blank=True)
     year = models.PositiveSmallIntegerField(null=True, blank=True)
-    url = models.URLField("URL", max_length=500, blank=True)
+    url = TrackingFreeURLField(
+        "URL", max_length=500, blank=True, help_text="The original's address, if known."
+    )
+    copy_url = TrackingFreeURLField(
+        "copy at",
+        max_length=500,
+        blank=True,
+        help_text="A copy on another site (a document-sharing site, a mirror, an archive); "
+        "the title and publisher stay the original's.",
+    )
     section = models.CharField(
         "page or section", max_length=100, blank=True, help_text="e.g. p. 12, or 'Appendix A'."
     )
@@ -551,3 +608,30 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def copy_host(self) -> str:
+        """Where the copy is, as a reader names a site: 'docslib.org'."""
+        return (urlsplit(self.copy_url).hostname or "").removeprefix("www.")
+
+
+# Query parameters that only say how a reader arrived (campaigns, clicks, WordPress's cron),
+# never which page it is: matched case-insensitively, `utm_` as a prefix.
+TRACKING_PARAMETERS = {
+    "cmp", "intcmp", "doing_wp_cron", "fbclid", "gclid", "dclid", "gbraid", "wbraid",
+    "msclkid", "yclid", "igshid", "mc_cid", "mc_eid", "_ga", "_gl",
+}  # fmt: skip
+
+
+def is_tracking(parameter: str) -> bool:
+    name = parameter.lower()
+    return name.startswith("utm_") or name in TRACKING_PARAMETERS
+
+
+def without_tracking(url: str) -> str:
+    """The address without tracking parameters; the rest of it is kept byte for byte."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    kept = [piece for piece in parts.query.split("&") if not is_tracking(piece.partition("=")[0])]
+    return urlunsplit(parts._replace(query="&".join(kept)))

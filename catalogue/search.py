@@ -95,7 +95,14 @@ def search_document(case_study) -> list[str]:
     partners = ""
     if case_study.partnership_id:
         partnership = case_study.partnership
-        partners = " ".join([partnership.name, *(o.name for o in partnership.organisations.all())])
+        # Partners by every name they have had, so the names of the case's years find it.
+        partners = " ".join(
+            [
+                partnership.name,
+                *(o.name for o in partnership.organisations.all()),
+                *(f.name for o in partnership.organisations.all() for f in o.former_names.all()),
+            ]
+        )
     areas = " ".join(area.name for area in case_study.service_areas.all())
     outcomes = " ".join(outcome.description for outcome in case_study.outcomes.all())
     return [
@@ -142,7 +149,7 @@ def index_case_studies(ids: Iterable[int]) -> None:
     for start in range(0, len(ids), INDEX_BATCH):
         batch = ids[start : start + INDEX_BATCH]
         case_studies = CaseStudy.objects.filter(pk__in=batch).prefetch_related(
-            "councils", "service_areas", "outcomes", "partnership__organisations"
+            "councils", "service_areas", "outcomes", "partnership__organisations__former_names"
         )
         with connection.cursor() as cursor:
             if is_postgresql():

@@ -104,6 +104,9 @@ class CaseStudySerializer(serializers.ModelSerializer):
     html_url = serializers.SerializerMethodField(help_text="The case study's page.")
     response = vocabulary(ResponseType.choices)
     secondary_response = BlankAsNullChoiceField(ResponseType.choices)
+    confidence = BlankAsNullChoiceField(
+        Confidence.choices, help_text="How well the sources support the case as a whole."
+    )
     service_areas = ServiceAreaRefSerializer(many=True)
     councils = CouncilRefSerializer(many=True)
     partnership = PartnershipRefSerializer(allow_null=True)
@@ -123,6 +126,8 @@ class CaseStudySerializer(serializers.ModelSerializer):
             "councils",
             "partnership",
             "start_year",
+            "start_year_estimated",
+            "confidence",
             "from_transforming_together",
             "published_at",
             "updated_at",
@@ -141,6 +146,12 @@ class OutcomeSerializer(serializers.ModelSerializer):
     figure_text = serializers.CharField(help_text="The figure with its unit, e.g. £7.5m.")
     evidence = vocabulary(EvidenceStrength.choices)
     confidence = vocabulary(Confidence.choices)
+    sources = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        source="source_numbers",
+        read_only=True,
+        help_text="The numbers of the sources that support it (see `sources`).",
+    )
 
     class Meta:
         model = Outcome
@@ -153,13 +164,18 @@ class OutcomeSerializer(serializers.ModelSerializer):
             "period",
             "evidence",
             "confidence",
+            "sources",
         ]
 
 
 class SourceSerializer(serializers.ModelSerializer):
+    number = serializers.IntegerField(
+        min_value=1, read_only=True, help_text="Its number in the case study's sources."
+    )
+
     class Meta:
         model = Source
-        fields = ["title", "publisher", "year", "url", "section"]
+        fields = ["number", "title", "publisher", "year", "url", "copy_url", "section"]
 
 
 class MembershipSerializer(serializers.ModelSerializer):

@@ -1,9 +1,10 @@
 """Keep the full-text index in step with everything a case study's search text is made of."""
 
+from django.core.exceptions import ValidationError
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from partnerships.models import Council, Membership, Organisation, Partnership
+from partnerships.models import Council, Membership, Organisation, OrganisationName, Partnership
 
 from . import search
 from .models import CaseStudy, CatalogueVersion, Outcome, ServiceArea, Source
@@ -40,6 +41,16 @@ def outcome_changed(sender, instance: Outcome, raw: bool = False, **kwargs) -> N
         search.index_case_studies([instance.case_study_id])
 
 
+@receiver(m2m_changed, sender=Outcome.sources.through)
+def outcome_cites_its_own_sources(sender, instance, action: str, reverse: bool, pk_set, **kwargs):
+    """An outcome can only cite the sources of its own case study, however they are linked."""
+    if action != "pre_add" or not pk_set:
+        return
+    others = Outcome if reverse else Source
+    if others.objects.filter(pk__in=pk_set).exclude(case_study_id=instance.case_study_id):
+        raise ValidationError("An outcome can only cite sources of its own case study.")
+
+
 @receiver(post_save, sender=Council)
 def council_renamed(sender, instance: Council, created: bool, raw: bool = False, **kwargs) -> None:
     if not raw and not created:  # a new one is in no case study's text yet
@@ -53,6 +64,19 @@ def organisation_renamed(
     if not raw and not created:  # a new one is in no case study's text yet
         search.index_case_studies(
             CaseStudy.objects.filter(partnership__memberships__organisation=instance)
+            .values_list("pk", flat=True)
+            .distinct()
+        )
+
+
+@receiver(post_save, sender=OrganisationName)
+@receiver(post_delete, sender=OrganisationName)
+def former_name_changed(sender, instance: OrganisationName, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        search.index_case_studies(
+            CaseStudy.objects.filter(
+                partnership__memberships__organisation_id=instance.organisation_id
+            )
             .values_list("pk", flat=True)
             .distinct()
         )
@@ -80,7 +104,8 @@ def membership_changed(sender, instance: Membership, raw: bool = False, **kwargs
 # Anything the public catalogue shows changed: a new version, so caches and facet indexes
 # everywhere stop using what they hold.
 CATALOGUE_MODELS = [
-    CaseStudy, Outcome, Source, ServiceArea, Council, Organisation, Partnership, Membership,
+    CaseStudy, Outcome, Source, ServiceArea, Council, Organisation, OrganisationName,
+    Partnership, Membership,
 ]  # fmt: skip
 
 
@@ -102,5 +127,6 @@ for through in [
     CaseStudy.service_areas.through,
     Partnership.member_councils.through,
     Council.successors.through,
+    Outcome.sources.through,
 ]:
     m2m_changed.connect(links_changed, sender=through, dispatch_uid=f"version-m2m-{through}")

@@ -183,7 +183,9 @@ def case_study_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "sources",
         Prefetch(
             "partnership__memberships",
-            Membership.objects.select_related("organisation"),
+            Membership.objects.select_related("organisation").prefetch_related(
+                "organisation__former_names"
+            ),
         ),
     )
     case_study = everything_shown.published().filter(slug=slug).first()
@@ -191,6 +193,15 @@ def case_study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if preview:
         # Editors preview drafts at the public address; to anyone else they do not exist.
         case_study = get_object_or_404(everything_shown.previewable_by(request.user), slug=slug)
+    # Which sources back each outcome, by their number in the list; partners by their
+    # names in the case's years.
+    exports.number_sources(
+        {case_study.pk: list(case_study.sources.all())},
+        {case_study.pk: list(case_study.outcomes.all())},
+    )
+    if case_study.partnership:
+        for membership in case_study.partnership.memberships.all():
+            membership.name_then = membership.organisation.name_in(case_study.year_of_names)
     response = render(
         request,
         "catalogue/case_study_detail.html",

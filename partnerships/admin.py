@@ -4,7 +4,15 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
-from .models import Council, Membership, Nation, Organisation, Partnership, Region
+from .models import (
+    Council,
+    Membership,
+    Nation,
+    Organisation,
+    OrganisationName,
+    Partnership,
+    Region,
+)
 from .names import name_key
 from .vocabulary import Vocabulary
 
@@ -114,12 +122,20 @@ class CouncilAdmin(DefinedChoicesMixin, admin.ModelAdmin):
         return found, may_have_duplicates
 
 
+class OrganisationNameInline(admin.TabularInline):
+    model = OrganisationName
+    extra = 0
+    verbose_name = "former name"
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(DefinedChoicesMixin, admin.ModelAdmin):
     list_display = ["name", "sector", "partnership_count"]
     list_filter = ["sector"]
-    search_fields = ["name", "slug"]
+    search_fields = ["name", "slug", "former_names__name"]
     prepopulated_fields = {"slug": ["name"]}
+    fields = ["name", "slug", "name_since", "sector", "website"]
+    inlines = [OrganisationNameInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(partnership_count=Count("memberships"))

@@ -388,17 +388,73 @@ def other_names(name: str, council_type: str, official_name: str, aliases: str) 
 
 
 class Organisation(models.Model):
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, help_text="Its current name.")
     slug = models.SlugField(max_length=200, unique=True)
+    name_since = models.PositiveSmallIntegerField(
+        "current name since",
+        null=True,
+        blank=True,
+        help_text="The year it took its current name; earlier years use its former names.",
+    )
     sector = models.CharField(max_length=30, choices=Sector.choices, db_index=True)
     website = models.URLField(blank=True)
 
     class Meta:
         ordering = ["name"]
-        constraints = [value_in("sector", Sector)]
+        constraints = [value_in("sector", Sector), year_in_range("name_since")]
 
     def __str__(self) -> str:
         return self.name
+
+    def name_in(self, year: int | None) -> str:
+        """The name it went by in `year` (its current name when the year is not known).
+
+        Reads `former_names.all()`, so prefetch them for many organisations.
+        """
+        if year is not None:
+            for former in self.former_names.all():
+                if former.covers(year):
+                    return former.name
+        return self.name
+
+    def name_valid_in(self, name: str, year: int) -> bool:
+        """Whether the organisation went by `name` in `year`."""
+        if name == self.name and (self.name_since is None or year >= self.name_since):
+            return True
+        return any(f.name == name and f.covers(year) for f in self.former_names.all())
+
+
+class OrganisationName(models.Model):
+    """A name an organisation went by before its current one, and in which years."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="former_names"
+    )
+    name = models.CharField(max_length=200)
+    from_year = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Empty if it had the name from its start."
+    )
+    to_year = models.PositiveSmallIntegerField(help_text="The last year it had the name.")
+
+    class Meta:
+        ordering = ["organisation", "from_year", "to_year"]
+        constraints = [
+            year_in_range("from_year"),
+            year_in_range("to_year"),
+            models.CheckConstraint(
+                condition=Q(from_year__isnull=True) | Q(to_year__gte=F("from_year")),
+                name="organisation_name_ends_after_it_starts",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "name", "from_year"], name="one_former_name_per_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (until {self.to_year})"
+
+    def covers(self, year: int) -> bool:
+        return (self.from_year is None or self.from_year <= year) and year <= self.to_year
 
 
 class Partnership(models.Model):

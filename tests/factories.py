@@ -67,11 +67,24 @@ def make_council(
     )
 
 
-def make_organisation(*, name: str | None = None, sector: str = Sector.NHS) -> Organisation:
+def make_organisation(
+    *,
+    name: str | None = None,
+    sector: str = Sector.NHS,
+    name_since: int | None = None,
+    former_names: list[tuple[str, int | None, int]] = (),
+) -> Organisation:
+    """`former_names` are (name, from year or None, to year)."""
     n = _next()
-    return Organisation.objects.create(
-        name=name or f"Organisation {n}", slug=f"organisation-{n}", sector=sector
+    organisation = Organisation.objects.create(
+        name=name or f"Organisation {n}",
+        slug=f"organisation-{n}",
+        sector=sector,
+        name_since=name_since,
     )
+    for former, from_year, to_year in former_names:
+        organisation.former_names.create(name=former, from_year=from_year, to_year=to_year)
+    return organisation
 
 
 def make_partnership(
@@ -116,6 +129,8 @@ def make_case_study(
     councils: list[Council] | None = None,
     service_areas: list[ServiceArea] | None = None,
     partnership: Partnership | None = None,
+    start_year_estimated: bool = False,
+    confidence: str = "",
 ) -> CaseStudy:
     n = _next()
     case_study = CaseStudy.objects.create(
@@ -127,6 +142,8 @@ def make_case_study(
         secondary_response=secondary_response,
         status=status,
         start_year=start_year,
+        start_year_estimated=start_year_estimated,
+        confidence=confidence,
         partnership=partnership,
     )
     case_study.councils.set(councils if councils is not None else [make_council()])
@@ -146,8 +163,9 @@ def make_outcome(
     period: str = "",
     evidence: str = EvidenceStrength.REPORTED,
     confidence: str = Confidence.HIGH,
+    sources: list[Source] = (),
 ) -> Outcome:
-    return Outcome.objects.create(
+    outcome = Outcome.objects.create(
         case_study=case_study,
         description=description,
         kind=kind,
@@ -157,18 +175,26 @@ def make_outcome(
         evidence=evidence,
         confidence=confidence,
     )
+    outcome.sources.set(sources)
+    return outcome
 
 
 def make_source(
-    *, case_study: CaseStudy, title: str | None = None, url: str | None = None
+    *,
+    case_study: CaseStudy,
+    title: str | None = None,
+    url: str | None = None,
+    copy_url: str = "",
+    publisher: str = "Local Government Association",
 ) -> Source:
     n = _next()
     return Source.objects.create(
         case_study=case_study,
         title=title or f"Report {n}",
-        publisher="Local Government Association",
+        publisher=publisher,
         year=2018,
         url=url if url is not None else f"https://example.org/report-{n}",
+        copy_url=copy_url,
     )
 
 

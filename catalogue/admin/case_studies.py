@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -31,13 +32,26 @@ from .workflow_actions import WorkflowActions
 class OutcomeInline(DefinedChoicesMixin, admin.StackedInline):
     model = Outcome
     extra = 0
-    fields = [("kind", "evidence", "confidence"), "description", ("figure", "unit", "period")]
+    fields = [
+        ("kind", "evidence", "confidence"),
+        "description",
+        ("figure", "unit", "period"),
+        "sources",
+    ]
+
+    def get_formset(self, request: HttpRequest, obj: CaseStudy | None = None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # Only this case study's sources (saved ones: a new source can be cited once saved).
+        field = formset.form.base_fields["sources"]
+        field.queryset = Source.objects.filter(case_study=obj) if obj else Source.objects.none()
+        field.help_text = "The sources listed below that support it, once they are saved."
+        return formset
 
 
 class SourceInline(LabelledTabularInline):
     model = Source
     extra = 0
-    fields = ["title", "publisher", "year", "url", "section"]
+    fields = ["title", "publisher", "year", "url", "copy_url", "section"]
 
 
 class LastCheckedFilter(admin.SimpleListFilter):
@@ -107,7 +121,8 @@ class CaseStudyAdmin(
                 "fields": [
                     ("response", "secondary_response"),
                     "service_areas",
-                    "start_year",
+                    ("start_year", "start_year_estimated"),
+                    "confidence",
                     "from_transforming_together",
                 ]
             },
@@ -231,13 +246,23 @@ class ServiceAreaAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class OutcomeAdminForm(forms.ModelForm):
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        case_study, sources = cleaned.get("case_study"), cleaned.get("sources") or []
+        if case_study and any(source.case_study_id != case_study.pk for source in sources):
+            self.add_error("sources", "Choose only sources of the outcome's own case study.")
+        return cleaned
+
+
 @admin.register(Outcome)
 class OutcomeAdmin(DefinedChoicesMixin, admin.ModelAdmin):
+    form = OutcomeAdminForm
     list_display = ["__str__", "case_study", "kind", "figure", "unit", "evidence", "confidence"]
     list_filter = ["kind", "evidence", "confidence"]
     list_select_related = ["case_study"]
     search_fields = ["description", "case_study__title"]
-    autocomplete_fields = ["case_study"]
+    autocomplete_fields = ["case_study", "sources"]
 
 
 @admin.register(Source)
@@ -245,5 +270,5 @@ class SourceAdmin(admin.ModelAdmin):
     list_display = ["title", "publisher", "year", "case_study"]
     list_filter = ["year"]
     list_select_related = ["case_study"]
-    search_fields = ["title", "publisher", "url", "case_study__title"]
+    search_fields = ["title", "publisher", "url", "copy_url", "case_study__title"]
     autocomplete_fields = ["case_study"]

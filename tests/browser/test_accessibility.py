@@ -26,7 +26,12 @@ WCAG_AA = {
 def pages():
     council = make_council(name="Wigan", slug="wigan", gss_code="E08000010")
     area = make_service_area(name="Adult social care", slug="adult-social-care")
-    nhs = make_organisation(name="Wigan NHS Trust", sector=Sector.NHS)
+    nhs = make_organisation(
+        name="Wigan NHS Trust",
+        sector=Sector.NHS,
+        name_since=2020,
+        former_names=[("Wigan Health Board", None, 2019)],  # a former name, shown with "now"
+    )
     partnership = make_partnership(
         name="Healthier Wigan",
         lead_council=council,
@@ -38,11 +43,17 @@ def pages():
         councils=[council],
         service_areas=[area],
         partnership=partnership,
+        start_year_estimated=True,
+        confidence="high",
     )
+    source = make_source(case_study=case_study, copy_url="https://docslib.org/doc/1/copy")
     make_outcome(
-        case_study=case_study, description="A pooled budget of £7.5m", figure=7.5, unit="£m"
+        case_study=case_study,
+        description="A pooled budget of £7.5m",
+        figure=7.5,
+        unit="£m",
+        sources=[source],
     )
-    make_source(case_study=case_study)
     other = make_case_study(councils=[council], service_areas=[area])
     return [
         "/",

@@ -160,6 +160,7 @@ def test_a_case_study_in_full(client, catalogue):
             "period": "",
             "evidence": "monitored",
             "confidence": Confidence.HIGH,
+            "sources": [],
         }
     ]
     assert body["sources"][0]["url"] == "https://example.org/wigan"

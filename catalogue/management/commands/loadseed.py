@@ -13,9 +13,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--update",
             action="store_true",
-            help="Rewrite seeded case studies from the files, replacing editors' changes, and "
-            "give councils already in the register the names, end years and successors the "
-            "files add.",
+            help="Rewrite seeded case studies, their partnerships and the renamed organisations "
+            "from the files, replacing editors' changes, and give councils already in the "
+            "register the names, end years and successors the files add.",
         )
 
     def handle(self, *args, update: bool, **options) -> None:
@@ -34,6 +34,7 @@ class Command(BaseCommand):
                 f"{report.partnerships_created} partnerships and "
                 f"{report.case_studies_created} case studies added; "
                 f"{report.councils_updated} councils brought up to date, "
+                f"{report.partnerships_updated} partnerships and "
                 f"{report.case_studies_updated} case studies updated, "
                 f"{report.case_studies_unchanged} already present and left unchanged."
             )
