@@ -289,6 +289,17 @@ class CaseStudy(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     # PostgreSQL's full-text index (GIN-indexed by migration 0002); SQLite uses FTS5 instead.
     search_vector = SearchVectorField(null=True, editable=False)
+    # A published case study's pending changes live in a hidden draft copy that points to it;
+    # readers see the published row until a publisher publishes the copy (catalogue/revisions.py).
+    revision_of = models.OneToOneField(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="pending_revision",
+        verbose_name="pending revision of",
+    )
 
     objects = CaseStudyQuerySet.as_manager()
     # A version of every save, with who and when; see catalogue/history.py.
@@ -316,6 +327,10 @@ class CaseStudy(models.Model):
             value_in("response", ResponseType),
             value_in("secondary_response", ResponseType, blank=True),
             value_in("status", Status),
+            models.CheckConstraint(
+                condition=Q(revision_of__isnull=True) | ~Q(status=Status.PUBLISHED),
+                name="pending_revision_is_never_published",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -349,6 +364,10 @@ class CaseStudy(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED
+
+    @property
+    def is_pending_revision(self) -> bool:
+        return self.revision_of_id is not None
 
     def publication_checklist(self) -> list[tuple[str, bool]]:
         """What publishing needs, in plain words, each with whether it is there."""
@@ -412,6 +431,12 @@ class CaseStudy(models.Model):
                 f"“{self.title}” cannot be published yet. It still needs {join_words(missing)}.",
                 missing=missing,
             )
+        if target == Status.PUBLISHED and self.is_pending_revision:
+            # Imported here: revisions.py builds on this module and on history.py.
+            from .revisions import publish_revision
+
+            publish_revision(self, by=by)
+            return
         transition = TRANSITIONS[(Status(self.status), Status(target))]
         self.status = target
         self.save_as(by, transition.done.capitalize(), update_fields=["status", "updated_at"])

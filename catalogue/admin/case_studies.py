@@ -1,11 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from .. import history, search
+from .. import history, revisions, search
 from ..models import (
     CHECK_INTERVAL_MONTHS,
     TRANSITIONS,
@@ -14,6 +16,7 @@ from ..models import (
     Outcome,
     ServiceArea,
     Source,
+    Status,
     WorkflowError,
     join_words,
     months_before,
@@ -22,16 +25,18 @@ from ..templatetags.catalogue import markdown
 from .forms import CaseStudyAdminForm
 from .history_views import HistoryViews
 from .import_views import ImportViews
+from .parts import PartAdmin, PartInline
+from .revision_views import RevisionViews
 from .workflow_actions import WorkflowActions
 
 
-class OutcomeInline(admin.StackedInline):
+class OutcomeInline(PartInline, admin.StackedInline):
     model = Outcome
     extra = 0
     fields = [("kind", "evidence", "confidence"), "description", ("figure", "unit", "period")]
 
 
-class SourceInline(admin.TabularInline):
+class SourceInline(PartInline, admin.TabularInline):
     model = Source
     extra = 0
     fields = ["title", "publisher", "year", "url", "section"]
@@ -57,12 +62,13 @@ class LastCheckedFilter(admin.SimpleListFilter):
 
 
 @admin.register(CaseStudy)
-class CaseStudyAdmin(WorkflowActions, HistoryViews, ImportViews, admin.ModelAdmin):
+class CaseStudyAdmin(WorkflowActions, HistoryViews, RevisionViews, ImportViews, admin.ModelAdmin):
     form = CaseStudyAdminForm
     list_display = [
         "title",
         "response",
         "status",
+        "pending_changes",
         "start_year",
         "partnership",
         "updated_at",
@@ -77,7 +83,9 @@ class CaseStudyAdmin(WorkflowActions, HistoryViews, ImportViews, admin.ModelAdmi
         "councils__council_type",
         "councils__nation",
     ]
-    list_select_related = ["partnership"]
+    list_select_related = ["partnership", "revision_of", "pending_revision"]
+    # Newest first, drafts included (the model's order puts unpublished ones last on SQLite).
+    ordering = ["-created_at"]
     search_fields = ["title", "slug", "summary", "councils__name", "partnership__name"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["councils", "service_areas", "partnership"]
@@ -126,6 +134,30 @@ class CaseStudyAdmin(WorkflowActions, HistoryViews, ImportViews, admin.ModelAdmi
 
     # -- the change form ---------------------------------------------------------------------
 
+    def get_readonly_fields(self, request: HttpRequest, obj: CaseStudy | None = None) -> list:
+        fields = [*super().get_readonly_fields(request, obj)]
+        if obj is not None and obj.is_published:
+            # Readers' version: its content changes only through its pending revision
+            # (revision_views.py); a publisher may still change its status here.
+            form_fields = flatten_fieldsets(self.get_fieldsets(request, obj))
+            return [*fields, *(f for f in form_fields if f not in fields and f != "status")]
+        if obj is not None and obj.is_pending_revision:
+            return [*fields, "slug"]  # the published case study keeps its address
+        return fields
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: CaseStudy | None = None):
+        if obj is not None and (obj.is_published or obj.is_pending_revision):
+            return {}
+        return super().get_prepopulated_fields(request, obj)
+
+    def render_change_form(self, request: HttpRequest, context: dict, *args, obj=None, **kwargs):
+        if obj is not None:
+            context["revision_of"] = obj.revision_of if obj.is_pending_revision else None
+            context["pending_revision"] = (
+                revisions.pending_revision(obj) if obj.is_published else None
+            )
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
     def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         # A fresh class per request, so these are this request's alone.
@@ -160,6 +192,8 @@ class CaseStudyAdmin(WorkflowActions, HistoryViews, ImportViews, admin.ModelAdmi
         target = form.cleaned_data.get("status", form.current_status)
         if target != form.current_status:
             case_study.move_to(target, by=request.user)
+            if hasattr(case_study, "published_into"):
+                return  # a pending revision, now the published case study's content
             reason.append(TRANSITIONS[(form.current_status, target)].done)
         case_study.check_still_complete()
         if "_mark_checked" in request.POST:
@@ -168,6 +202,25 @@ class CaseStudyAdmin(WorkflowActions, HistoryViews, ImportViews, admin.ModelAdmi
         history.record_version(
             case_study, by=request.user, reason=join_words(reason), created=not change
         )
+        if target != form.current_status:
+            before, after = Status(form.current_status).label, Status(target).label
+            self.message_user(request, f"Moved from {before.lower()} to {after.lower()}.")
+
+    def response_change(self, request: HttpRequest, obj: CaseStudy) -> HttpResponse:
+        if live := getattr(obj, "published_into", None):
+            self.message_user(
+                request,
+                f"Published the pending changes: readers now see them on “{live}”.",
+                messages.SUCCESS,
+            )
+            return redirect("admin:catalogue_casestudy_change", live.pk)
+        if obj.is_pending_revision:
+            self.message_user(
+                request,
+                f"Saved in the pending changes of “{obj.revision_of}”. Readers still see the "
+                "published version until a publisher publishes these changes.",
+            )
+        return super().response_change(request, obj)
 
     # -- extra views (history_views.py, import_views.py) -----------------------------------
 
@@ -185,6 +238,8 @@ class CaseStudyAdmin(WorkflowActions, HistoryViews, ImportViews, admin.ModelAdmi
                 view(self.restore_view),
                 name=f"{name}_restore",
             ),
+            path("<path:object_id>/revise/", view(self.revise_view), name=f"{name}_revise"),
+            path("<path:object_id>/revision/", view(self.revision_view), name=f"{name}_revision"),
             path("import/", view(self.import_view), name=f"{name}_import"),
             path(
                 "import/template.csv",
@@ -193,6 +248,14 @@ class CaseStudyAdmin(WorkflowActions, HistoryViews, ImportViews, admin.ModelAdmi
             ),
             *super().get_urls(),
         ]
+
+    @admin.display(description="Pending changes")
+    def pending_changes(self, case_study: CaseStudy) -> str:
+        if case_study.is_pending_revision:
+            return f"Pending changes to “{case_study.revision_of}”"
+        if hasattr(case_study, "pending_revision"):  # loaded by list_select_related
+            return "Has pending changes"
+        return ""
 
     @admin.display(description="Preview")
     def body_preview(self, case_study: CaseStudy) -> str:
@@ -227,7 +290,7 @@ class ServiceAreaAdmin(admin.ModelAdmin):
 
 
 @admin.register(Outcome)
-class OutcomeAdmin(admin.ModelAdmin):
+class OutcomeAdmin(PartAdmin, admin.ModelAdmin):
     list_display = ["__str__", "case_study", "kind", "figure", "unit", "evidence", "confidence"]
     list_filter = ["kind", "evidence", "confidence"]
     list_select_related = ["case_study"]
@@ -236,7 +299,7 @@ class OutcomeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(PartAdmin, admin.ModelAdmin):
     list_display = ["title", "publisher", "year", "case_study"]
     list_filter = ["year"]
     list_select_related = ["case_study"]

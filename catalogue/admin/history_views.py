@@ -1,11 +1,12 @@
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 
-from .. import history, search
+from .. import history, revisions, search
 from ..models import CaseStudy, EditConflict, WorkflowError
 
 
@@ -73,9 +74,18 @@ class HistoryViews:
         except ValueError:
             opened = None
         try:
-            with search.indexing_deferred():
+            with search.indexing_deferred(), transaction.atomic():
+                if case_study.is_published:
+                    # Readers keep the published version: the restore goes to the pending
+                    # revision, checked against the version the editor was looking at.
+                    if opened is not None and opened != case_study.version:
+                        raise EditConflict(str(case_study))
+                    target = revisions.revision_to_edit(case_study, by=request.user)
+                    opened = None
+                else:
+                    target = case_study
                 history.restore(
-                    case_study=case_study, record=record, by=request.user, opened_version=opened
+                    case_study=target, record=record, by=request.user, opened_version=opened
                 )
         except EditConflict:
             self.message_user(
@@ -88,7 +98,16 @@ class HistoryViews:
         except WorkflowError as refusal:
             self.message_user(request, f"Nothing was restored. {refusal}", messages.ERROR)
             return redirect("admin:catalogue_casestudy_version", case_study.pk, history_id)
-        self.log_change(request, case_study, f"Restored the version of {history.when(record)}.")
+        self.log_change(request, target, f"Restored the version of {history.when(record)}.")
+        if target != case_study:
+            self.message_user(
+                request,
+                f"Restored the version of {history.when(record)} (by {history.who(record)}) "
+                f"into the pending changes of “{case_study}”. Readers still see the published "
+                "version until a publisher publishes the changes.",
+                messages.SUCCESS,
+            )
+            return redirect("admin:catalogue_casestudy_change", target.pk)
         self.message_user(
             request,
             f"Restored the version of {history.when(record)} (by {history.who(record)}). "
