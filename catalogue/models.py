@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from partnerships.models import Council, Partnership
+from partnerships.models import Council, Membership, Organisation, Partnership
 from partnerships.vocabulary import Vocabulary, value_in, year_in_range
 
 
@@ -477,6 +477,22 @@ class CaseStudy(models.Model):
             self.save(**kwargs)
         finally:
             del self._history_user, self._change_reason
+
+
+def public_partnerships() -> models.QuerySet[Partnership]:
+    """Partnerships a published case study is about. One made for a draft stays private."""
+    return Partnership.objects.filter(
+        pk__in=CaseStudy.objects.published().values("partnership_id")
+    )
+
+
+def public_organisations() -> models.QuerySet[Organisation]:
+    """Organisations in a public partnership; the rest stay private."""
+    return Organisation.objects.filter(
+        pk__in=Membership.objects.filter(partnership__in=public_partnerships()).values(
+            "organisation_id"
+        )
+    )
 
 
 # Sources move and claims date: a case study is due a re-check this long after the last one.

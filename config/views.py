@@ -1,8 +1,10 @@
 import logging
 import sys
 
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.contenttypes.views import shortcut
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -37,3 +39,16 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = "30"
         return response
     return HttpResponse(render_to_string("500.html"), status=500)
+
+
+def admin_shortcut(request: HttpRequest, content_type_id: int, object_id: str) -> HttpResponse:
+    """The admin's "view on site" redirect, only for staff who may view that kind of record:
+    it reveals the record's address, and a draft's address is not public."""
+    try:
+        content_type = ContentType.objects.get_for_id(content_type_id)
+    except ContentType.DoesNotExist as error:
+        raise Http404("No such record.") from error
+    label = f"{content_type.app_label}.%s_{content_type.model}"
+    if not (request.user.has_perm(label % "view") or request.user.has_perm(label % "change")):
+        raise Http404("No such record.")
+    return shortcut(request, content_type_id, object_id)
