@@ -334,7 +334,8 @@ class CaseStudy(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        # Told apart from the published case study in admin lists, choices and breadcrumbs.
+        return f"{self.title} (pending changes)" if self.is_pending_revision else self.title
 
     def save(self, *args, **kwargs) -> None:
         # However it is published (admin form, action, import), it gets its first date once.

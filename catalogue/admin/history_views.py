@@ -50,6 +50,12 @@ class HistoryViews:
         published = history.published_version(case_study)
         against = "current" if request.GET.get("against") == "current" or not published else ""
         other = latest if against else published
+        # Always shown from the older of the two to the newer, whichever was picked.
+        other_label = "the current version" if against else "the published version"
+        (older, older_label), (newer, newer_label) = sorted(
+            [(other, other_label), (record, "this version")],
+            key=lambda pair: (pair[0].history_date, pair[0].history_id),
+        )
         context = {
             **self.history_context(request, case_study, f"Version of {history.when(record)}"),
             "record": record,
@@ -58,7 +64,11 @@ class HistoryViews:
             "against": against,
             "published": published,
             "is_latest": record.history_id == latest.history_id,
-            "changes": history.changes(history.contents(other), history.contents(record)),
+            "older": older,
+            "older_label": older_label,
+            "newer": newer,
+            "newer_label": newer_label,
+            "changes": history.changes(history.contents(older), history.contents(newer)),
         }
         return TemplateResponse(request, "admin/catalogue/casestudy/version.html", context)
 

@@ -222,3 +222,26 @@ def test_an_outcome_deleted_on_its_own_page_is_not_brought_back_by_an_earlier_fo
     assert response.status_code == 200
     assert "Someone else saved this case study" in response.content.decode()
     assert not Outcome.objects.filter(description="A doubtful claim").exists()
+
+
+@pytest.mark.django_db
+def test_the_publish_action_publishes_pending_changes_onto_the_published_case_study(client):
+    live = make_ready_case_study(status=Status.PUBLISHED, title="Before")
+    client.force_login(make_editor())
+    revision = start_pending_changes(client, live)
+    form = case_study_form(revision, title="After", status=Status.IN_REVIEW)
+    client.post(change_url(revision), form)
+    changelist = client.get(reverse("admin:catalogue_casestudy_changelist")).content.decode()
+    assert "After (pending changes)" in changelist and "Has pending changes" in changelist
+    assert "Before" in public_page(live)
+    client.force_login(make_publisher())
+
+    response = client.post(
+        reverse("admin:catalogue_casestudy_changelist"),
+        {"action": "publish_selected", "_selected_action": [revision.pk]},
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0] == change_url(live)
+    assert "After" in public_page(live)
+    assert CaseStudy.objects.get().status == Status.PUBLISHED
