@@ -134,6 +134,14 @@ class CaseStudyAdmin(WorkflowActions, HistoryViews, RevisionViews, ImportViews, 
 
     # -- the change form ---------------------------------------------------------------------
 
+    def has_change_permission(self, request: HttpRequest, obj: CaseStudy | None = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        if allowed and obj is not None and obj.is_published:
+            # Only its status changes here, for those who may move it (publishers); its
+            # content changes through its pending changes.
+            return bool(obj.next_statuses(request.user))
+        return allowed
+
     def get_readonly_fields(self, request: HttpRequest, obj: CaseStudy | None = None) -> list:
         fields = [*super().get_readonly_fields(request, obj)]
         if obj is not None and obj.is_published:

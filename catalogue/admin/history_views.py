@@ -28,7 +28,8 @@ class HistoryViews:
             "original": case_study,
             "title": title,
             "subtitle": str(case_study),
-            "has_change_permission": self.has_change_permission(request, case_study),
+            # Model-wide: restoring a published case study goes into its pending changes.
+            "has_change_permission": self.has_change_permission(request),
         }
 
     def history_view(self, request: HttpRequest, object_id: str, extra_context=None):
@@ -76,7 +77,7 @@ class HistoryViews:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         case_study = self.viewable_case_study(request, object_id)
-        if not self.has_change_permission(request, case_study):
+        if not self.has_change_permission(request):
             raise PermissionDenied
         record = get_object_or_404(case_study.history.all(), history_id=history_id)
         try:
