@@ -123,7 +123,7 @@ def publish_revision(revision: CaseStudy, *, by: AbstractBaseUser) -> CaseStudy:
         editors = [
             *dict.fromkeys(history.who(record) for record in history.versions(revision)[:50])
         ]
-        reason = f"Published the pending changes by {join_words(editors)}"
+        reason = f"Published pending changes made by {join_words(editors)}"
         with history.one_version(live, by=by, reason=reason):
             _copy_content(revision, live)
             live.save()
@@ -143,9 +143,7 @@ def publish_revision(revision: CaseStudy, *, by: AbstractBaseUser) -> CaseStudy:
 def discard_revision(revision: CaseStudy, *, by: AbstractBaseUser) -> CaseStudy:
     if not revision.is_pending_revision:
         raise WorkflowError(f"“{revision}” is not a pending revision, so it cannot be discarded.")
-    if not by.has_perm("catalogue.delete_casestudy") and not by.has_perm(
-        "catalogue.change_casestudy"
-    ):
+    if not by.has_perm("catalogue.change_casestudy"):
         raise WorkflowError("You may not discard pending revisions: that needs an editor.")
     live = revision.revision_of
     revision.delete()

@@ -87,7 +87,7 @@ def test_an_editors_change_to_a_published_case_study_waits_for_a_publisher(clien
     assert CaseStudy.objects.count() == 1
     version = history.versions(live).first()
     assert version.history_user == publisher
-    assert version.history_change_reason.startswith("Published the pending changes")
+    assert version.history_change_reason.startswith("Published pending changes made by")
     assert editor.username in version.history_change_reason
 
 
