@@ -174,6 +174,13 @@ class CaseStudyAdmin(WorkflowActions, HistoryViews, RevisionViews, ImportViews, 
         return form
 
     def changeform_view(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        object_id = kwargs.get("object_id", args[0] if args else None)
+        # The read-only form of a published case study posts no title: this one was opened
+        # before it was published, and its text must not be lost.
+        if request.method == "POST" and object_id and "title" in request.POST:
+            case_study = self.viewable_case_study(request, object_id)
+            if case_study.is_published:
+                return self.published_meanwhile_view(request, case_study)
         # One search-index rebuild and one version per save, not one per inline row.
         with search.indexing_deferred(), history.versions_recorded_by_caller():
             try:

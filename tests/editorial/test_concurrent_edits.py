@@ -58,13 +58,31 @@ def test_a_workflow_move_in_between_also_counts_as_a_save(client):
     case_study = make_ready_case_study(status=Status.IN_REVIEW)
     client.force_login(make_editor())
     form = case_study_form(case_study, title="Edited while it was being published")
-    case_study.publish(by=make_publisher())
+    case_study.return_to_draft(by=make_publisher())
 
     response = client.post(change_url(case_study), form)
 
     assert response.status_code == 200
     assert "Someone else saved this case study after you opened it" in response.content.decode()
     assert CaseStudy.objects.get(pk=case_study.pk).title != form["title"]
+
+
+@pytest.mark.django_db
+def test_a_save_from_before_publication_is_kept_on_screen_for_the_pending_changes(client):
+    case_study = make_ready_case_study(status=Status.IN_REVIEW, title="As submitted")
+    client.force_login(make_editor())
+    form = case_study_form(case_study, title="Edited while it was being published")
+    form["outcomes-0-description"] = "A late correction to the outcome"
+    case_study.publish(by=make_publisher())
+
+    response = client.post(change_url(case_study), form)
+
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert "was published after you opened it" in page
+    assert "Edited while it was being published" in page
+    assert "Outcome 1: description" in page and "A late correction to the outcome" in page
+    assert CaseStudy.objects.get(pk=case_study.pk).title == "As submitted"
 
 
 @pytest.mark.django_db

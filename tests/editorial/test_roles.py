@@ -190,8 +190,8 @@ def test_an_editors_crafted_change_form_post_cannot_publish_or_withdraw(client, 
         change_url(case_study), case_study_form(case_study, status=target, title="Sneaky")
     )
 
-    if start == Status.PUBLISHED:  # its form is read-only to editors: pending changes instead
-        assert response.status_code == 403
+    if start == Status.PUBLISHED:  # changed only through its pending changes
+        assert response.status_code == 409
     else:
         assert response.status_code == 200
         assert "that is for a publisher" in response.content.decode() or (
