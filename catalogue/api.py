@@ -31,8 +31,6 @@ from partnerships.models import (
     Governance,
     Membership,
     Nation,
-    Organisation,
-    Partnership,
     Region,
     Sector,
 )
@@ -47,6 +45,8 @@ from .models import (
     OutcomeKind,
     ResponseType,
     ServiceArea,
+    public_organisations,
+    public_partnerships,
 )
 from .serializers import (
     CaseStudyDetailSerializer,
@@ -229,10 +229,16 @@ class OrganisationViewSet(ReadOnlyViewSet):
     """Partner organisations and the partnerships they belong to."""
 
     serializer_class = OrganisationSerializer
-    queryset = Organisation.objects.order_by("name", "slug").prefetch_related(
-        Prefetch(
-            "memberships",
-            Membership.objects.select_related("partnership").order_by("partnership__name"),
+    queryset = (
+        public_organisations()
+        .order_by("name", "slug")
+        .prefetch_related(
+            Prefetch(
+                "memberships",
+                Membership.objects.filter(partnership__in=public_partnerships())
+                .select_related("partnership")
+                .order_by("partnership__name"),
+            )
         )
     )
 
@@ -243,7 +249,8 @@ class PartnershipViewSet(ReadOnlyViewSet):
 
     serializer_class = PartnershipSerializer
     queryset = (
-        Partnership.objects.order_by("name", "slug")
+        public_partnerships()
+        .order_by("name", "slug")
         .select_related("lead_council")
         .prefetch_related(
             Prefetch("member_councils", Council.objects.order_by("name")),

@@ -98,11 +98,21 @@ def one_version(
 
 def _part_changed(instance: Outcome | Source, action: str) -> None:
     if _recorded_by_caller.get():
-        return
+        return  # the case study is saved (and its version claimed) with its parts
+    bump_version(instance.case_study_id)
+    if instance._meta.get_field("case_study").is_cached(instance):
+        # The caller's own copy of the case study knows about the caller's own change.
+        instance.case_study.version += 1
     case_study = CaseStudy.objects.filter(pk=instance.case_study_id).first()
     if case_study is not None:
         noun = str(instance._meta.verbose_name).capitalize()
         record_version(case_study, by=None, reason=f"{noun} {action}: {instance}")
+
+
+def bump_version(case_study_id: int) -> None:
+    """A part of the case study changed on its own: an editor who opened the case study before
+    that gets the conflict form rather than saving the old parts back over it."""
+    CaseStudy.objects.filter(pk=case_study_id).update(version=models.F("version") + 1)
 
 
 @receiver(post_save, sender=Outcome)
@@ -165,6 +175,11 @@ def source_text(source: Source) -> str:
     return ", ".join(part for part in parts if part)
 
 
+def same_lines(text: str) -> str:
+    """Browsers send CRLF and other tools LF: a line ending alone is no change."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def contents(record: models.Model) -> dict[str, str]:
     """One version as text, field by field, as an editor compares them."""
     partnership = Partnership.objects.filter(pk=record.partnership_id).first()
@@ -174,8 +189,8 @@ def contents(record: models.Model) -> dict[str, str]:
     sources = Source.history.as_of(record.history_date).filter(case_study_id=record.id)
     return {
         "Title": record.title,
-        "Summary": record.summary,
-        "Body": record.body,
+        "Summary": same_lines(record.summary),
+        "Body": same_lines(record.body),
         "Response type": record.get_response_display(),
         "Secondary response type": (
             record.get_secondary_response_display() if record.secondary_response else ""
@@ -231,6 +246,10 @@ def marked_difference(before: str, after: str) -> SafeString:
     return mark_safe("".join(html))  # nosec B308, B703  # nosemgrep
 
 
+def comparable(value: object) -> object:
+    return same_lines(value) if isinstance(value, str) else value
+
+
 def timeline(case_study: CaseStudy, *, limit: int = 200) -> list[dict]:
     """The latest versions with who, when, why and which fields changed from the one before."""
     records = list(versions(case_study)[: limit + 1])
@@ -239,7 +258,8 @@ def timeline(case_study: CaseStudy, *, limit: int = 200) -> list[dict]:
         changed = [
             CaseStudy._meta.get_field(name.removesuffix("_id")).verbose_name
             for name in [*CONTENT_FIELDS, "slug", "status", "last_checked"]
-            if earlier is not None and getattr(record, name) != getattr(earlier, name)
+            if earlier is not None
+            and comparable(getattr(record, name)) != comparable(getattr(earlier, name))
         ]
         rows.append(
             {"record": record, "when": when(record), "who": who(record), "changed": changed}
@@ -272,9 +292,10 @@ def restore(
 
     The status stays as it is: restoring never publishes or unpublishes. A published case
     study must still meet the publication checklist afterwards (WorkflowError if not);
-    EditConflict if someone saved since `opened_version`.
+    EditConflict if someone saved since `opened_version`. A pending revision may take a
+    version of the published case study it revises.
     """
-    if record.id != case_study.pk:
+    if record.id not in {case_study.pk, case_study.revision_of_id}:
         raise ValueError("That version belongs to another case study.")
     reason = f"Restored the version of {when(record)}"
     with transaction.atomic(), one_version(case_study, by=by, reason=reason):

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from partnerships.models import Council, Partnership
+from partnerships.models import Council, Membership, Organisation, Partnership
 from partnerships.vocabulary import Vocabulary, value_in, year_in_range
 
 
@@ -304,6 +304,17 @@ class CaseStudy(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     # PostgreSQL's full-text index (GIN-indexed by migration 0002); SQLite uses FTS5 instead.
     search_vector = SearchVectorField(null=True, editable=False)
+    # A published case study's pending changes live in a hidden draft copy that points to it;
+    # readers see the published row until a publisher publishes the copy (catalogue/revisions.py).
+    revision_of = models.OneToOneField(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="pending_revision",
+        verbose_name="pending revision of",
+    )
 
     objects = CaseStudyQuerySet.as_manager()
     # A version of every save, with who and when; see catalogue/history.py.
@@ -332,10 +343,15 @@ class CaseStudy(models.Model):
             value_in("secondary_response", ResponseType, blank=True),
             value_in("status", Status),
             value_in("confidence", Confidence, blank=True),
+            models.CheckConstraint(
+                condition=Q(revision_of__isnull=True) | ~Q(status=Status.PUBLISHED),
+                name="pending_revision_is_never_published",
+            ),
         ]
 
     def __str__(self) -> str:
-        return self.title
+        # Told apart from the published case study in admin lists, choices and breadcrumbs.
+        return f"{self.title} (pending changes)" if self.is_pending_revision else self.title
 
     def save(self, *args, **kwargs) -> None:
         # However it is published (admin form, action, import), it gets its first date once.
@@ -372,6 +388,10 @@ class CaseStudy(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED
+
+    @property
+    def is_pending_revision(self) -> bool:
+        return self.revision_of_id is not None
 
     def publication_checklist(self) -> list[tuple[str, bool]]:
         """What publishing needs, in plain words, each with whether it is there."""
@@ -435,6 +455,12 @@ class CaseStudy(models.Model):
                 f"“{self.title}” cannot be published yet. It still needs {join_words(missing)}.",
                 missing=missing,
             )
+        if target == Status.PUBLISHED and self.is_pending_revision:
+            # Imported here: revisions.py builds on this module and on history.py.
+            from .revisions import publish_revision
+
+            publish_revision(self, by=by)
+            return
         transition = TRANSITIONS[(Status(self.status), Status(target))]
         self.status = target
         self.save_as(by, transition.done.capitalize(), update_fields=["status", "updated_at"])
@@ -475,6 +501,22 @@ class CaseStudy(models.Model):
             self.save(**kwargs)
         finally:
             del self._history_user, self._change_reason
+
+
+def public_partnerships() -> models.QuerySet[Partnership]:
+    """Partnerships a published case study is about. One made for a draft stays private."""
+    return Partnership.objects.filter(
+        pk__in=CaseStudy.objects.published().values("partnership_id")
+    )
+
+
+def public_organisations() -> models.QuerySet[Organisation]:
+    """Organisations in a public partnership; the rest stay private."""
+    return Organisation.objects.filter(
+        pk__in=Membership.objects.filter(partnership__in=public_partnerships()).values(
+            "organisation_id"
+        )
+    )
 
 
 # Sources move and claims date: a case study is due a re-check this long after the last one.

@@ -19,7 +19,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
-from partnerships.models import Council, Membership, Organisation, Partnership
+from partnerships.models import Council, Membership
 
 from . import citations, exports, search
 from . import compare as comparing
@@ -29,7 +29,13 @@ from .facets import current_index, related_ids
 from .feeds import CaseStudyFeed
 from .filters import FACETS, SORT_CHOICES, CaseStudyFilter, describe, normalised_query
 from .insights import CHARTS, chart_rows, charts, csv_lines
-from .models import CaseStudy, ResponseType, ServiceArea
+from .models import (
+    CaseStudy,
+    ResponseType,
+    ServiceArea,
+    public_organisations,
+    public_partnerships,
+)
 
 PAGE_SIZE = 20
 
@@ -278,20 +284,22 @@ def council_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "council": council,
             "case_studies": CaseStudy.objects.published().filter(councils=council).for_listing(),
-            "partnerships": council.partnerships.all(),
+            "partnerships": council.partnerships.filter(pk__in=public_partnerships()),
         },
     )
 
 
 @cached_public_page
 def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    organisation = get_object_or_404(Organisation, slug=slug)
+    organisation = get_object_or_404(public_organisations(), slug=slug)
     return render(
         request,
         "catalogue/organisation_detail.html",
         {
             "organisation": organisation,
-            "memberships": organisation.memberships.select_related("partnership"),
+            "memberships": organisation.memberships.filter(
+                partnership__in=public_partnerships()
+            ).select_related("partnership"),
             "case_studies": CaseStudy.objects.published()
             .filter(partnership__memberships__organisation=organisation)
             .distinct()
@@ -303,7 +311,9 @@ def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @cached_public_page
 def partnership_detail(request: HttpRequest, slug: str) -> HttpResponse:
     partnership = get_object_or_404(
-        Partnership.objects.select_related("lead_council").prefetch_related(
+        public_partnerships()
+        .select_related("lead_council")
+        .prefetch_related(
             "member_councils",
             Prefetch("memberships", Membership.objects.select_related("organisation")),
         ),

@@ -141,7 +141,12 @@ def database(url: str) -> dict:
         options.update(keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3)
         options.setdefault("tcp_user_timeout", DB_CONNECT_TIMEOUT * 5000)
     elif config["ENGINE"] == "django.db.backends.sqlite3":
-        options.setdefault("timeout", 5)  # seconds waiting for another process's write lock
+        # Take the write lock when a transaction starts, and wait up to 20 s for it: two
+        # editors saving at once are serialised (the second gets the conflict form), never
+        # "database is locked". WAL lets readers carry on while someone writes.
+        options.setdefault("transaction_mode", "IMMEDIATE")
+        options.setdefault("timeout", 20)
+        options.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
     return config
 
 

@@ -115,7 +115,7 @@ def test_editors_pick_councils_from_the_register_by_autocomplete(staff_client):
 @pytest.mark.django_db
 def test_a_case_study_is_edited_on_one_page_with_outcomes_and_sources(staff_client):
     council = make_council()
-    case_study = make_case_study(councils=[council])
+    case_study = make_case_study(councils=[council], status=Status.DRAFT)
     area = case_study.service_areas.get()
     url = reverse("admin:catalogue_casestudy_change", args=[case_study.pk])
     form = {

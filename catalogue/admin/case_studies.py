@@ -1,14 +1,15 @@
-from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from partnerships.admin import DefinedChoicesMixin, LabelledTabularInline
 
-from .. import history, search
+from .. import history, revisions, search
 from ..models import (
     CHECK_INTERVAL_MONTHS,
     TRANSITIONS,
@@ -17,6 +18,7 @@ from ..models import (
     Outcome,
     ServiceArea,
     Source,
+    Status,
     WorkflowError,
     join_words,
     months_before,
@@ -26,10 +28,12 @@ from .forms import CaseStudyAdminForm
 from .history_views import HistoryViews
 from .import_views import ImportViews
 from .partners import PartnerInline
+from .parts import PartAdmin, PartForm, PartInline
+from .revision_views import RevisionViews
 from .workflow_actions import WorkflowActions
 
 
-class OutcomeInline(DefinedChoicesMixin, admin.StackedInline):
+class OutcomeInline(PartInline, DefinedChoicesMixin, admin.StackedInline):
     model = Outcome
     extra = 0
     fields = [
@@ -48,7 +52,7 @@ class OutcomeInline(DefinedChoicesMixin, admin.StackedInline):
         return formset
 
 
-class SourceInline(LabelledTabularInline):
+class SourceInline(PartInline, LabelledTabularInline):
     model = Source
     extra = 0
     fields = ["title", "publisher", "year", "url", "copy_url", "section"]
@@ -75,13 +79,19 @@ class LastCheckedFilter(admin.SimpleListFilter):
 
 @admin.register(CaseStudy)
 class CaseStudyAdmin(
-    DefinedChoicesMixin, WorkflowActions, HistoryViews, ImportViews, admin.ModelAdmin
+    DefinedChoicesMixin,
+    WorkflowActions,
+    HistoryViews,
+    RevisionViews,
+    ImportViews,
+    admin.ModelAdmin,
 ):
     form = CaseStudyAdminForm
     list_display = [
         "title",
         "response",
         "status",
+        "pending_changes",
         "start_year",
         "partnership",
         "updated_at",
@@ -96,7 +106,9 @@ class CaseStudyAdmin(
         "councils__council_type",
         "councils__nation",
     ]
-    list_select_related = ["partnership"]
+    list_select_related = ["partnership", "revision_of", "pending_revision"]
+    # Newest first, drafts included (the model's order puts unpublished ones last on SQLite).
+    ordering = ["-created_at"]
     search_fields = ["title", "slug", "summary", "councils__name", "partnership__name"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["councils", "service_areas", "partnership"]
@@ -146,6 +158,38 @@ class CaseStudyAdmin(
 
     # -- the change form ---------------------------------------------------------------------
 
+    def has_change_permission(self, request: HttpRequest, obj: CaseStudy | None = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        if allowed and obj is not None and obj.is_published:
+            # Only its status changes here, for those who may move it (publishers); its
+            # content changes through its pending changes.
+            return bool(obj.next_statuses(request.user))
+        return allowed
+
+    def get_readonly_fields(self, request: HttpRequest, obj: CaseStudy | None = None) -> list:
+        fields = [*super().get_readonly_fields(request, obj)]
+        if obj is not None and obj.is_published:
+            # Readers' version: its content changes only through its pending revision
+            # (revision_views.py); a publisher may still change its status here.
+            form_fields = flatten_fieldsets(self.get_fieldsets(request, obj))
+            return [*fields, *(f for f in form_fields if f not in fields and f != "status")]
+        if obj is not None and obj.is_pending_revision:
+            return [*fields, "slug"]  # the published case study keeps its address
+        return fields
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: CaseStudy | None = None):
+        if obj is not None and (obj.is_published or obj.is_pending_revision):
+            return {}
+        return super().get_prepopulated_fields(request, obj)
+
+    def render_change_form(self, request: HttpRequest, context: dict, *args, obj=None, **kwargs):
+        if obj is not None:
+            context["revision_of"] = obj.revision_of if obj.is_pending_revision else None
+            context["pending_revision"] = (
+                revisions.pending_revision(obj) if obj.is_published else None
+            )
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
     def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         # A fresh class per request, so these are this request's alone.
@@ -154,6 +198,13 @@ class CaseStudyAdmin(
         return form
 
     def changeform_view(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        object_id = kwargs.get("object_id", args[0] if args else None)
+        # The read-only form of a published case study posts no title: this one was opened
+        # before it was published, and its text must not be lost.
+        if request.method == "POST" and object_id and "title" in request.POST:
+            case_study = self.viewable_case_study(request, object_id)
+            if case_study.is_published:
+                return self.published_meanwhile_view(request, case_study)
         # One search-index rebuild and one version per save, not one per inline row.
         with search.indexing_deferred(), history.versions_recorded_by_caller():
             try:
@@ -180,6 +231,8 @@ class CaseStudyAdmin(
         target = form.cleaned_data.get("status", form.current_status)
         if target != form.current_status:
             case_study.move_to(target, by=request.user)
+            if hasattr(case_study, "published_into"):
+                return  # a pending revision, now the published case study's content
             reason.append(TRANSITIONS[(form.current_status, target)].done)
         case_study.check_still_complete()
         if "_mark_checked" in request.POST:
@@ -188,6 +241,25 @@ class CaseStudyAdmin(
         history.record_version(
             case_study, by=request.user, reason=join_words(reason), created=not change
         )
+        if target != form.current_status:
+            before, after = Status(form.current_status).label, Status(target).label
+            self.message_user(request, f"Moved from {before.lower()} to {after.lower()}.")
+
+    def response_change(self, request: HttpRequest, obj: CaseStudy) -> HttpResponse:
+        if live := getattr(obj, "published_into", None):
+            self.message_user(
+                request,
+                f"Published the pending changes: readers now see them on “{live}”.",
+                messages.SUCCESS,
+            )
+            return redirect("admin:catalogue_casestudy_change", live.pk)
+        if obj.is_pending_revision:
+            self.message_user(
+                request,
+                f"Saved in the pending changes of “{obj.revision_of}”. Readers still see the "
+                "published version until a publisher publishes these changes.",
+            )
+        return super().response_change(request, obj)
 
     # -- extra views (history_views.py, import_views.py) -----------------------------------
 
@@ -205,6 +277,8 @@ class CaseStudyAdmin(
                 view(self.restore_view),
                 name=f"{name}_restore",
             ),
+            path("<path:object_id>/revise/", view(self.revise_view), name=f"{name}_revise"),
+            path("<path:object_id>/revision/", view(self.revision_view), name=f"{name}_revision"),
             path("import/", view(self.import_view), name=f"{name}_import"),
             path(
                 "import/template.csv",
@@ -213,6 +287,14 @@ class CaseStudyAdmin(
             ),
             *super().get_urls(),
         ]
+
+    @admin.display(description="Pending changes")
+    def pending_changes(self, case_study: CaseStudy) -> str:
+        if case_study.is_pending_revision:
+            return f"Pending changes to “{case_study.revision_of}”"
+        if hasattr(case_study, "pending_revision"):  # loaded by list_select_related
+            return "Has pending changes"
+        return ""
 
     @admin.display(description="Preview")
     def body_preview(self, case_study: CaseStudy) -> str:
@@ -246,7 +328,7 @@ class ServiceAreaAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
-class OutcomeAdminForm(forms.ModelForm):
+class OutcomeAdminForm(PartForm):
     def clean(self) -> dict:
         cleaned = super().clean()
         case_study, sources = cleaned.get("case_study"), cleaned.get("sources") or []
@@ -256,7 +338,7 @@ class OutcomeAdminForm(forms.ModelForm):
 
 
 @admin.register(Outcome)
-class OutcomeAdmin(DefinedChoicesMixin, admin.ModelAdmin):
+class OutcomeAdmin(PartAdmin, DefinedChoicesMixin, admin.ModelAdmin):
     form = OutcomeAdminForm
     list_display = ["__str__", "case_study", "kind", "figure", "unit", "evidence", "confidence"]
     list_filter = ["kind", "evidence", "confidence"]
@@ -266,7 +348,7 @@ class OutcomeAdmin(DefinedChoicesMixin, admin.ModelAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(PartAdmin, admin.ModelAdmin):
     list_display = ["title", "publisher", "year", "case_study"]
     list_filter = ["year"]
     list_select_related = ["case_study"]

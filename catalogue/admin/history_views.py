@@ -1,11 +1,12 @@
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 
-from .. import history, search
+from .. import history, revisions, search
 from ..models import CaseStudy, EditConflict, WorkflowError
 
 
@@ -27,7 +28,8 @@ class HistoryViews:
             "original": case_study,
             "title": title,
             "subtitle": str(case_study),
-            "has_change_permission": self.has_change_permission(request, case_study),
+            # Model-wide: restoring a published case study goes into its pending changes.
+            "has_change_permission": self.has_change_permission(request),
         }
 
     def history_view(self, request: HttpRequest, object_id: str, extra_context=None):
@@ -49,6 +51,12 @@ class HistoryViews:
         published = history.published_version(case_study)
         against = "current" if request.GET.get("against") == "current" or not published else ""
         other = latest if against else published
+        # Always shown from the older of the two to the newer, whichever was picked.
+        other_label = "the current version" if against else "the published version"
+        (older, older_label), (newer, newer_label) = sorted(
+            [(other, other_label), (record, "this version")],
+            key=lambda pair: (pair[0].history_date, pair[0].history_id),
+        )
         context = {
             **self.history_context(request, case_study, f"Version of {history.when(record)}"),
             "record": record,
@@ -57,7 +65,11 @@ class HistoryViews:
             "against": against,
             "published": published,
             "is_latest": record.history_id == latest.history_id,
-            "changes": history.changes(history.contents(other), history.contents(record)),
+            "older": older,
+            "older_label": older_label,
+            "newer": newer,
+            "newer_label": newer_label,
+            "changes": history.changes(history.contents(older), history.contents(newer)),
         }
         return TemplateResponse(request, "admin/catalogue/casestudy/version.html", context)
 
@@ -65,7 +77,7 @@ class HistoryViews:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         case_study = self.viewable_case_study(request, object_id)
-        if not self.has_change_permission(request, case_study):
+        if not self.has_change_permission(request):
             raise PermissionDenied
         record = get_object_or_404(case_study.history.all(), history_id=history_id)
         try:
@@ -73,9 +85,18 @@ class HistoryViews:
         except ValueError:
             opened = None
         try:
-            with search.indexing_deferred():
+            with search.indexing_deferred(), transaction.atomic():
+                if case_study.is_published:
+                    # Readers keep the published version: the restore goes to the pending
+                    # revision, checked against the version the editor was looking at.
+                    if opened is not None and opened != case_study.version:
+                        raise EditConflict(str(case_study))
+                    target = revisions.revision_to_edit(case_study, by=request.user)
+                    opened = None
+                else:
+                    target = case_study
                 history.restore(
-                    case_study=case_study, record=record, by=request.user, opened_version=opened
+                    case_study=target, record=record, by=request.user, opened_version=opened
                 )
         except EditConflict:
             self.message_user(
@@ -88,7 +109,16 @@ class HistoryViews:
         except WorkflowError as refusal:
             self.message_user(request, f"Nothing was restored. {refusal}", messages.ERROR)
             return redirect("admin:catalogue_casestudy_version", case_study.pk, history_id)
-        self.log_change(request, case_study, f"Restored the version of {history.when(record)}.")
+        self.log_change(request, target, f"Restored the version of {history.when(record)}.")
+        if target != case_study:
+            self.message_user(
+                request,
+                f"Restored the version of {history.when(record)} (by {history.who(record)}) "
+                f"into the pending changes of “{case_study}”. Readers still see the published "
+                "version until a publisher publishes the changes.",
+                messages.SUCCESS,
+            )
+            return redirect("admin:catalogue_casestudy_change", target.pk)
         self.message_user(
             request,
             f"Restored the version of {history.when(record)} (by {history.who(record)}). "

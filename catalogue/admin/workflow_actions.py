@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 
 from .. import search
 from ..models import WorkflowError
@@ -33,9 +34,11 @@ class WorkflowActions:
     def has_archive_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("catalogue.archive_casestudy")
 
-    def apply_to_each(self, request: HttpRequest, queryset: QuerySet, method: str, done: str):
+    def apply_to_each(
+        self, request: HttpRequest, queryset: QuerySet, method: str, done: str
+    ) -> HttpResponse | None:
         """Call a workflow method on each case study; report what happened and what was refused."""
-        moved = 0
+        moved, published_into = 0, None
         with search.indexing_deferred():
             for case_study in queryset:
                 try:
@@ -44,9 +47,14 @@ class WorkflowActions:
                     self.message_user(request, str(refusal), messages.ERROR)
                 else:
                     moved += 1
+                    published_into = getattr(case_study, "published_into", published_into)
         if moved:
             noun = "case study" if moved == 1 else "case studies"
             self.message_user(request, f"{done} {moved} {noun}.", messages.SUCCESS)
+        if moved == 1 and published_into:
+            # Its pending changes are gone into the published case study: show that one.
+            return redirect("admin:catalogue_casestudy_change", published_into.pk)
+        return None
 
     @admin.action(
         description="Submit for review",
@@ -64,7 +72,7 @@ class WorkflowActions:
         location=BOTH,
     )
     def publish_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.apply_to_each(request, queryset, "publish", "Published")
+        return self.apply_to_each(request, queryset, "publish", "Published")
 
     @admin.action(
         description="Unpublish (back to draft)",

@@ -71,14 +71,15 @@ def test_unpublished_case_studies_are_hidden_from_entity_pages(client, status):
     for url in [
         council.get_absolute_url(),
         area.get_absolute_url(),
-        nhs.get_absolute_url(),
-        partnership.get_absolute_url(),
         reverse("catalogue:response_detail", args=["collaborate"]),
         "/",
     ]:
         response = client.get(url)
         assert response.status_code == 200, url
         assert "Hidden example" not in response.content.decode(), url
+    # Made only for the hidden case study, the partnership and its partner are private too.
+    for url in [nhs.get_absolute_url(), partnership.get_absolute_url()]:
+        assert client.get(url).status_code == 404, url
 
 
 @pytest.mark.django_db

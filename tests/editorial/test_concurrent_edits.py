@@ -1,6 +1,8 @@
 import re
+import threading
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from catalogue.models import CaseStudy, EditConflict, Status
@@ -56,13 +58,31 @@ def test_a_workflow_move_in_between_also_counts_as_a_save(client):
     case_study = make_ready_case_study(status=Status.IN_REVIEW)
     client.force_login(make_editor())
     form = case_study_form(case_study, title="Edited while it was being published")
-    case_study.publish(by=make_publisher())
+    case_study.return_to_draft(by=make_publisher())
 
     response = client.post(change_url(case_study), form)
 
     assert response.status_code == 200
     assert "Someone else saved this case study after you opened it" in response.content.decode()
     assert CaseStudy.objects.get(pk=case_study.pk).title != form["title"]
+
+
+@pytest.mark.django_db
+def test_a_save_from_before_publication_is_kept_on_screen_for_the_pending_changes(client):
+    case_study = make_ready_case_study(status=Status.IN_REVIEW, title="As submitted")
+    client.force_login(make_editor())
+    form = case_study_form(case_study, title="Edited while it was being published")
+    form["outcomes-0-description"] = "A late correction to the outcome"
+    case_study.publish(by=make_publisher())
+
+    response = client.post(change_url(case_study), form)
+
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert "was published after you opened it" in page
+    assert "Edited while it was being published" in page
+    assert "Outcome 1: description" in page and "A late correction to the outcome" in page
+    assert CaseStudy.objects.get(pk=case_study.pk).title == "As submitted"
 
 
 @pytest.mark.django_db
@@ -116,3 +136,37 @@ def test_a_save_that_lands_between_the_check_and_the_write_is_caught_too(client,
     assert 'value="Mine"' in response.content.decode()
     # (The rival's write shares this test's transaction, so it is rolled back with ours.)
     assert CaseStudy.objects.get(pk=case_study.pk).title != "Mine"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_editors_saving_at_the_same_moment_get_one_save_and_one_conflict_form():
+    case_study = make_ready_case_study(title="Saved twice at once")
+    opened = case_study_form(case_study)
+    editors = [make_editor(), make_editor()]
+    start = threading.Barrier(len(editors))
+    results: dict[int, object] = {}
+
+    def save(n: int) -> None:
+        try:
+            client = Client()
+            client.force_login(editors[n])
+            start.wait()
+            response = client.post(change_url(case_study), {**opened, "summary": f"By {n}"})
+            results[n] = (response.status_code, response.content.decode())
+        except Exception as error:  # a "database is locked" would land here
+            results[n] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=[n]) for n in range(len(editors))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert all(isinstance(result, tuple) for result in results.values()), results
+    outcomes = sorted(results.values())
+    assert [status for status, _ in outcomes] == [200, 302], outcomes
+    assert "Someone else saved this case study after you opened it" in outcomes[0][1]
+    loser = 0 if "By 0" in outcomes[0][1] else 1
+    assert CaseStudy.objects.get(pk=case_study.pk).summary == f"By {1 - loser}"

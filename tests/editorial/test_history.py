@@ -194,23 +194,42 @@ def test_restoring_never_changes_the_status():
 
 
 @pytest.mark.django_db
-def test_restoring_a_published_case_study_to_an_incomplete_version_is_refused(client):
+def test_restoring_a_published_case_study_goes_to_its_pending_changes(client):
     publisher = make_publisher()
-    client.force_login(publisher)
+    client.force_login(make_editor())
     case_study = make_case_study(status=Status.IN_REVIEW, title="Before sources")
     bare = latest(case_study)
     make_outcome(case_study=case_study)
     make_source(case_study=case_study)
-    case_study.refresh_from_db()
+    case_study.title = "As published"
+    case_study.save()
     case_study.publish(by=publisher)
 
     response = client.post(
         restore_url(case_study, bare), {"opened_version": case_study.version}, follow=True
     )
 
-    assert "Nothing was restored." in response.content.decode()
-    assert "is published, so it must keep at least one outcome" in response.content.decode()
+    assert "into the pending changes of “As published”" in response.content.decode()
+    revision = CaseStudy.objects.get(revision_of=case_study)
+    assert revision.title == "Before sources"
+    assert not revision.outcomes.exists() and not revision.sources.exists()
+    # Readers still see the published version, outcomes and sources included.
+    case_study.refresh_from_db()
+    assert case_study.title == "As published"
     assert case_study.outcomes.count() == 1 and case_study.sources.count() == 1
+    page = client.get(case_study.get_absolute_url()).content.decode()
+    assert "Before sources" not in page
+    # Published as it is, it would strip the case study of what publishing needs.
+    client.force_login(publisher)
+    response = client.post(
+        reverse("admin:catalogue_casestudy_revision", args=[revision.pk]),
+        {"publish": "1"},
+        follow=True,
+    )
+    assert "cannot be published yet. It still needs at least one outcome" in (
+        response.content.decode()
+    )
+    assert CaseStudy.objects.get(pk=case_study.pk).title == "As published"
 
 
 @pytest.mark.django_db
