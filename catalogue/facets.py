@@ -59,6 +59,7 @@ class FacetIndex:
     years: dict[int, int] = field(default_factory=dict)  # start year -> bits
     orders: dict[str, list[int]] = field(default_factory=dict)  # sort -> positions in order
     council_names: dict[str, str] = field(default_factory=dict)  # slug -> name, in use only
+    former_councils: set[str] = field(default_factory=set)  # slugs, in use only
     service_areas: list[tuple[str, str]] = field(default_factory=list)  # (slug, name), all
     # Partnership id -> positions. Not bitmaps: an int as wide as its highest position for
     # each of thousands of partnerships took hundreds of megabytes at 100,000 case studies.
@@ -181,6 +182,7 @@ def build_index(version: str) -> FacetIndex:
         council_type,
         nation,
         region,
+        ended_year,
     ) in CaseStudy.councils.through.objects.filter(casestudy__in=published).values_list(
         "casestudy_id",
         "council__slug",
@@ -188,6 +190,7 @@ def build_index(version: str) -> FacetIndex:
         "council__council_type",
         "council__nation",
         "council__region",
+        "council__ended_year",
     ):
         position = positions[case_id]
         options["council"][slug].append(position)
@@ -197,6 +200,8 @@ def build_index(version: str) -> FacetIndex:
             options["region"][region].append(position)
         councils[case_id].add(slug)
         index.council_names[slug] = name
+        if ended_year is not None:
+            index.former_councils.add(slug)
 
     for partnership_id, sector in (
         Membership.objects.filter(partnership_id__in=list(by_partnership))
