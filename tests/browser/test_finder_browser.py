@@ -243,9 +243,11 @@ def test_the_compare_bar_counts_stays_in_reach_and_refuses_a_fifth(
     # The bar is on screen next to the boxes, not thousands of pixels below them.
     box = bar.bounding_box()
     assert box["y"] >= 0 and box["y"] + box["height"] <= size["height"] + 1
+    assert Axe().run(page, options=WCAG_AA).violations_count == 0
     page.get_by_role("button", name="Compare selected").click()
     expect(page).to_have_url(re.compile(r"/compare/\?ids="))
     expect(page.get_by_role("columnheader")).to_have_count(4)
+    assert Axe().run(page, options=WCAG_AA).violations_count == 0
 
 
 # -- 7. One persistent live region; focus after chips and paging -------------------------------
