@@ -62,6 +62,7 @@ class FacetIndex:
     council_names: dict[str, str] = field(default_factory=dict)  # slug -> name, in use only
     council_also: dict[str, list[str]] = field(default_factory=dict)  # slug -> other names
     council_keys: set[str] = field(default_factory=set)  # names.name_key of every name
+    former_councils: set[str] = field(default_factory=set)  # slugs, in use only
     service_areas: list[tuple[str, str]] = field(default_factory=list)  # (slug, name), all
     # Partnership id -> positions. Not bitmaps: an int as wide as its highest position for
     # each of thousands of partnerships took hundreds of megabytes at 100,000 case studies.
@@ -186,6 +187,7 @@ def build_index(version: str) -> FacetIndex:
         region,
         official_name,
         aliases,
+        ended_year,
     ) in CaseStudy.councils.through.objects.filter(casestudy__in=published).values_list(
         "casestudy_id",
         "council__slug",
@@ -195,6 +197,7 @@ def build_index(version: str) -> FacetIndex:
         "council__region",
         "council__official_name",
         "council__aliases",
+        "council__ended_year",
     ):
         position = positions[case_id]
         options["council"][slug].append(position)
@@ -208,6 +211,8 @@ def build_index(version: str) -> FacetIndex:
             names = [name, *other_names(name, council_type, official_name, aliases)]
             index.council_also[slug] = [n for n in names if n != label]
             index.council_keys.update(name_key(n) for n in names)
+            if ended_year is not None:
+                index.former_councils.add(slug)
 
     for partnership_id, sector in (
         Membership.objects.filter(partnership_id__in=list(by_partnership))

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import F, QuerySet
 from django.http import QueryDict
 from django.utils.functional import cached_property
@@ -57,8 +58,33 @@ def service_area_choices() -> list[tuple[str, str]]:
     return list(ServiceArea.objects.order_by("name").values_list("slug", "name"))
 
 
+class FacetField(django_filters.fields.MultipleChoiceField):
+    """Names every unknown value; the form keeps the known ones (CaseStudyFilterForm.clean)."""
+
+    def validate(self, value: list[str]) -> None:
+        if self.required and not value:
+            raise ValidationError(self.error_messages["required"], code="required")
+        unknown = [v for v in value if not self.valid_value(v)]
+        if unknown:
+            raise ValidationError(
+                [
+                    ValidationError(
+                        self.error_messages["invalid_choice"],
+                        code="invalid_choice",
+                        params={"value": v},
+                    )
+                    for v in unknown
+                ]
+            )
+
+    def known(self, values: list[str]) -> list[str]:
+        return [v for v in self.to_python(values) if self.valid_value(v)]
+
+
 class FacetFilter(django_filters.MultipleChoiceFilter):
     """Validated by the form; evaluated by the facet index, never as SQL."""
+
+    field_class = FacetField
 
     def filter(self, qs: QuerySet, value: list[str]) -> QuerySet:
         return qs
@@ -100,6 +126,11 @@ def year(label: str, lookup: str) -> YearFilter:
 class CaseStudyFilterForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
+        # An unknown value is reported and left out, and only it: ?service=bogus&service=
+        # libraries still means Libraries.
+        for name, field in self.fields.items():
+            if isinstance(field, FacetField) and name in self.errors:
+                data[name] = field.known(self[name].data)
         year_from, year_to = data.get("year_from"), data.get("year_to")
         if year_from is not None and year_to is not None and year_from > year_to:
             self.add_error(
@@ -160,7 +191,13 @@ class CaseStudyFilter(django_filters.FilterSet):
 
     @cached_property
     def council_choices(self) -> list[tuple[str, str]]:
-        return sorted(self.index.council_names.items(), key=lambda item: (item[1], item[0]))
+        former = self.index.former_councils
+        return [
+            (slug, f"{name} (former)" if slug in former else name)
+            for slug, name in sorted(
+                self.index.council_names.items(), key=lambda item: (item[1], item[0])
+            )
+        ]
 
     # -- the form and what it means ----------------------------------------------------------
 

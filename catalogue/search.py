@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
@@ -179,23 +180,25 @@ class Matches:
 
     @cached_property
     def ids(self) -> list[int]:
-        if is_postgresql():
-            return list(self._ranks)
+        # Nothing to look for (only stop words, or only -exclusions) matches nothing on either
+        # engine; PostgreSQL alone would read "-libraries" as "everything but libraries".
         match = fts5_query(self.text)
         if not match:
             return []
+        if is_postgresql():
+            return list(self._ranks)
         with connection.cursor() as cursor:
             cursor.execute(FTS_MATCHING, [match])
             return [pk for (pk,) in cursor.fetchall()]
 
     def best(self, limit: int) -> list[int]:
         """The ids of the `limit` best matches, best first; ties go to the lower id."""
-        if is_postgresql():
-            ranked = heapq.nsmallest(limit, ((-rank, pk) for pk, rank in self._ranks.items()))
-            return [pk for _, pk in ranked]
         match = fts5_query(self.text)
         if not match:
             return []
+        if is_postgresql():
+            ranked = heapq.nsmallest(limit, ((-rank, pk) for pk, rank in self._ranks.items()))
+            return [pk for _, pk in ranked]
         with connection.cursor() as cursor:
             cursor.execute(FTS_BEST, [match, limit])
             return [pk for (pk,) in cursor.fetchall()]
@@ -261,13 +264,24 @@ _TOKEN = re.compile(r'(-?)"([^"]*)"|(-?)(\S+)')
 _WORD = re.compile(r"\w+")
 
 
-def fts5_query(text: str) -> str:
-    """Translate websearch syntax (words, "phrases", OR, -exclusions) into an FTS5 query.
+@dataclass(frozen=True)
+class Terms:
+    """A search text read as websearch syntax, as FTS5 terms. PostgreSQL's
+    websearch_to_tsquery reads it the same way."""
+
+    required: list[str]  # every one must match; one may be '"a" OR "b"'
+    excluded: list[str]
+    stop_words: list[str]  # too common to search for: left out by both engines
+
+
+def terms(text: str) -> Terms:
+    """The words, "phrases", OR and -exclusions of a search text.
 
     Every word is quoted, so nothing the user types can be read as FTS5 syntax.
     """
     required: list[str] = []
     excluded: list[str] = []
+    stop_words: list[str] = []
     pending_or = False
     for match in _TOKEN.finditer(text):
         negated, phrase, negated_word, word = match.groups()
@@ -275,6 +289,7 @@ def fts5_query(text: str) -> str:
             pending_or = True
             continue
         words = [w.lower() for w in _WORD.findall(phrase if phrase is not None else word)]
+        stop_words += [w for w in words if w in STOP_WORDS]
         words = [w for w in words if w not in STOP_WORDS]
         if not words:
             continue
@@ -286,9 +301,15 @@ def fts5_query(text: str) -> str:
         else:
             required.append(term)
         pending_or = False
-    if not required:
+    return Terms(required=required, excluded=excluded, stop_words=stop_words)
+
+
+def fts5_query(text: str) -> str:
+    """Translate websearch syntax (words, "phrases", OR, -exclusions) into an FTS5 query."""
+    found = terms(text)
+    if not found.required:
         return ""
-    query = " AND ".join(f"({term})" for term in required)
-    for term in excluded:
+    query = " AND ".join(f"({term})" for term in found.required)
+    for term in found.excluded:
         query = f"{query} NOT {term}"
     return query

@@ -83,6 +83,7 @@ def case_study_list(request: HttpRequest) -> HttpResponse:
     for case_study in page:
         case_study.extract = extracts.get(case_study.pk)
     count = page.paginator.count
+    chips = active_filters(filterset, request.GET)
     response = render(
         request,
         "catalogue/case_study_list.html",
@@ -92,7 +93,11 @@ def case_study_list(request: HttpRequest) -> HttpResponse:
             "count": count,
             "description": describe(filterset, count),
             "facets": facets(filterset),
-            "active_filters": active_filters(filterset, request.GET),
+            "active_filters": chips,
+            "filter_count": len(chips) - bool(filterset.text),
+            # Why a search found nothing (only stop words, only exclusions, part of a word).
+            "search_terms": search.terms(filterset.text) if filterset.text and not count else None,
+            "compare_limits": {"fewest": comparing.FEWEST, "most": comparing.MOST},
             "problems": problems,
             "sort_choices": [c for c in SORT_CHOICES if c[0] != "relevance" or filterset.text],
             "sort_order": filterset.sort_order,
@@ -125,10 +130,23 @@ def paginate(queryset, number: str | None) -> tuple[Page, str]:
         last = paginator.num_pages
         if paginator.count == 0:
             return paginator.page(1), ""
+        if int(number) < 1:  # Paginator has already read it as a whole number
+            return paginator.page(1), (
+                f"There is no page {number[:20]}: pages are numbered from 1, so page 1 is shown."
+            )
         return paginator.page(last), (
             f"There {'is' if last == 1 else 'are'} only {last} page{pluralize(last)} of "
             f"results, so the last one is shown."
         )
+
+
+# Long facets get a box that narrows their options as you type (static/js/catalogue.js),
+# with the ticked options first so they stay in sight.
+OPTION_FINDERS = {
+    "service": "Find a service area",
+    "sector": "Find a partner sector",
+    "council": "Find a council",
+}
 
 
 def facets(filterset: CaseStudyFilter) -> list[dict]:
@@ -150,8 +168,16 @@ def facets(filterset: CaseStudyFilter) -> list[dict]:
             }
             for value, label in field.choices
         ]
+        if name in OPTION_FINDERS:
+            options.sort(key=lambda option: not option["checked"])  # stable: ticked first
         result.append(
-            {"name": name, "legend": field.label, "options": options, "selected": len(chosen)}
+            {
+                "name": name,
+                "legend": field.label,
+                "options": options,
+                "selected": len(chosen),
+                "finder": OPTION_FINDERS.get(name, ""),
+            }
         )
     return result
 

@@ -18,17 +18,22 @@ def markdown(text: str) -> SafeString:
 @register.simple_tag
 def facet_options(facet: dict) -> SafeString:
     """A facet's checkboxes. Built with f-strings: a council facet has hundreds of options, and
-    rendering them through the template engine cost more than the rest of the page."""
+    rendering them through the template engine cost more than the rest of the page.
+
+    Ids follow the value, not the position, so focus can return to the same box after the
+    options are re-rendered in another order. An option's `also` (other names, space-separated)
+    is matched by the type-to-filter box too."""
     name = escape(facet["name"])
     items = []
-    for number, option in enumerate(facet["options"], start=1):
+    for option in facet["options"]:
         count = option["count"]
-        field_id = f"id_{name}_{number}"
+        value = escape(option["value"])
+        field_id = f"id_{name}-{value}"
         # Other names (a council's official name, aliases) for type-to-filter to match.
         also = f' data-also="{escape(" | ".join(option["also"]))}"' if option.get("also") else ""
         items.append(
             f'<li class="option{"" if count else " option--empty"}"{also}>'
-            f'<input type="checkbox" name="{name}" value="{escape(option["value"])}" '
+            f'<input type="checkbox" name="{name}" value="{value}" '
             f'id="{field_id}"{" checked" if option["checked"] else ""}>'
             f'<label for="{field_id}">{escape(option["label"])} <span class="option__count">'
             f'({count}<span class="visually-hidden"> case {"study" if count == 1 else "studies"}'

@@ -270,6 +270,85 @@ def test_bad_input_leaves_the_good_filters_applied(client, catalogue):
 
 
 @pytest.mark.django_db
+def test_only_the_unknown_values_of_a_facet_are_left_out(client, catalogue):
+    response = client.get("/case-studies/?service=bogus&service=libraries&service=nonsense")
+
+    assert response.status_code == 400
+    assert set(slugs_for_response(response, catalogue)) == {"cardiff-libraries", "surrey-youth"}
+    page = response.content.decode()
+    assert "“bogus” is not a service area we know, so it was left out." in page
+    assert "“nonsense” is not a service area we know, so it was left out." in page
+    assert "2 case studies about libraries" in page
+    assert "Remove filter </span>Service area: Libraries" in page
+
+
+def slugs_for_response(response, catalogue) -> list[str]:
+    names = {slug: key for key, slug in catalogue.items()}
+    return [names[slug] for slug in result_slugs(response)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("number", ["0", "-3"])
+def test_a_page_number_below_one_shows_the_first_page_and_says_so(client, db, number):
+    first = [make_case_study(title=f"Case {n:02}") for n in range(23)]
+
+    response = client.get(f"/case-studies/?sort=title&page={number}")
+
+    assert response.status_code == 200
+    assert f"There is no page {number}: pages are numbered from 1, so page 1 is shown." in (
+        response.content.decode()
+    )
+    assert result_slugs(response) == [case.slug for case in first[:20]]
+
+
+@pytest.mark.django_db
+def test_former_councils_are_marked_in_the_council_facet(client, catalogue):
+    former = make_council(name="Shepway", slug="shepway", ended_year=2018)
+    make_case_study(councils=[former])
+
+    response = client.get("/case-studies/")
+
+    council = next(f for f in response.context["facets"] if f["name"] == "council")
+    labels = {o["value"]: o["label"] for o in council["options"]}
+    assert labels["shepway"] == "Shepway (former)"
+    assert labels["wigan"] == "Wigan"
+
+
+@pytest.mark.django_db
+def test_ticked_options_of_long_facets_come_first(client, catalogue):
+    response = client.get("/case-studies/?council=wigan&service=youth-services")
+
+    for facet in response.context["facets"]:
+        if facet["name"] in {"council", "service"}:
+            assert facet["options"][0]["checked"], facet["name"]
+            assert facet["finder"]
+    page = response.content.decode()
+    assert 'id="id_council-wigan"' in page and 'for="find-council"' in page
+
+
+EMPTY_SEARCHES = [
+    ("-libraries", "A search made only of words to leave out"),
+    ("the", "leaves out very common words"),
+    ("the -libraries", "A search made only of words to leave out"),
+    ("librar", "not parts of words"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("text", "advice"), EMPTY_SEARCHES)
+def test_a_search_that_finds_nothing_says_why(client, catalogue, text, advice):
+    """Both engines: an exclusion alone finds nothing (PostgreSQL alone would otherwise
+    return everything else), stop words are ignored, words match whole (stemmed) words."""
+    response = client.get("/case-studies/", {"q": text, "response": "exit"})
+
+    assert result_count(response) == 0
+    page = response.content.decode()
+    assert advice in page
+    assert 'href="?response=exit">Clear the search</a> and keep the filters' in page
+    assert result_count(client.get("/case-studies/", {"q": "libraries"})) == 2
+
+
+@pytest.mark.django_db
 def test_a_page_past_the_end_shows_the_last_page_and_says_so(client, db):
     for _ in range(23):
         make_case_study()
