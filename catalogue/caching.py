@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
+from .facets import index_is_behind
 from .models import CatalogueVersion
 
 CACHEABLE_STATUS = {200, 400}
@@ -32,12 +33,17 @@ def cached_public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
             or request.user.is_authenticated
         ):
             return view(request, *args, **kwargs)
-        key = page_key(request, CatalogueVersion.current())
+        version = CatalogueVersion.current()
+        key = page_key(request, version)
         if (hit := cache.get(key)) is not None:
             status, content_type, content = hit
             return HttpResponse(content, status=status, content_type=content_type)
         response = view(request, *args, **kwargs)
-        if response.status_code in CACHEABLE_STATUS and not response.streaming:
+        if (
+            response.status_code in CACHEABLE_STATUS
+            and not response.streaming
+            and not index_is_behind(version)  # else the page may show the catalogue as it was
+        ):
             cache.set(
                 key, (response.status_code, response["Content-Type"], response.content), TIMEOUT
             )

@@ -5,24 +5,38 @@ result set (hundreds of milliseconds at 100,000 case studies). Here each option 
 is a bitmap (a Python int, one bit per published case study); a selection is ORs within a
 facet and ANDs across facets, and a count is a popcount, so a page's counts take microseconds.
 
-Each process builds the index from the database once per catalogue version (see
-`CatalogueVersion`): any edit anywhere changes the version, and the next request rebuilds it.
-Nothing is shared between processes but the version, which lives in the database.
+Each process holds one index, built from one snapshot of the database and labelled with the
+catalogue version (`CatalogueVersion`) it was read at. Any edit anywhere changes the version;
+the first request to see the new version starts a rebuild in a background thread and is
+answered, like every request until the rebuild is done, by the index it already has. So an edit
+never makes a reader wait, and a change shows on the list pages of each process as soon as its
+rebuild finishes (a second or two at 100,000 case studies). Only a process with no index at all
+(just started) makes the requests that need one wait for its first build.
+
+The index is a few large objects (ints and arrays, about 10 MB at 100,000 case studies), not
+one object per case study: small for memory, and invisible to the garbage collector.
 """
 
-import gc
+import bisect
 import json
+import logging
 import threading
+from array import array
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
 from django.db.models.expressions import RawSQL
 
-from partnerships.models import Membership
+from partnerships.models import Council
 
 from .models import CaseStudy, CatalogueVersion, EvidenceStrength, Outcome, ServiceArea
+
+logger = logging.getLogger(__name__)
 
 # Facets whose options are bitmaps, in the order the page shows them.
 FACETS = [
@@ -35,44 +49,38 @@ FACETS = [
     "council",
     "evidence",
 ]
-SORTS = ["newest", "title", "start-year", "-start-year"]
+# The list's orders, for the index and for outputs sorted in SQL alike: case studies without a
+# start year come last either way, on both databases.
+SORT_ORDERING = {
+    "newest": [F("published_at").desc(), "title", "pk"],
+    "title": ["title", "pk"],
+    "start-year": [F("start_year").asc(nulls_last=True), "title", "pk"],
+    "-start-year": [F("start_year").desc(nulls_last=True), "title", "pk"],
+}
 EVIDENCE_RANK = {value: rank for rank, value in enumerate(EvidenceStrength.values)}
-
-
-def bitmap(positions: Iterable[int]) -> int:
-    """The int with exactly these bits set (built through bytes: ints are immutable)."""
-    positions = list(positions)
-    if not positions:
-        return 0
-    bits = bytearray(max(positions) // 8 + 1)
-    for position in positions:
-        bits[position >> 3] |= 1 << (position & 7)
-    return int.from_bytes(bits, "little")
+# How long a request waits for a new process's first index before building one itself.
+FIRST_BUILD_WAIT = 15  # seconds
 
 
 @dataclass
 class FacetIndex:
     version: str
-    ids: list[int] = field(default_factory=list)  # position -> case study id
-    positions: dict[int, int] = field(default_factory=dict)  # case study id -> position
+    ids: array = field(default_factory=lambda: array("q"))  # position -> id, ascending
     options: dict[str, dict[str, int]] = field(default_factory=dict)  # facet -> value -> bits
     years: dict[int, int] = field(default_factory=dict)  # start year -> bits
-    orders: dict[str, list[int]] = field(default_factory=dict)  # sort -> positions in order
+    orders: dict[str, array] = field(default_factory=dict)  # sort -> positions in order
     council_names: dict[str, str] = field(default_factory=dict)  # slug -> name, in use only
     service_areas: list[tuple[str, str]] = field(default_factory=list)  # (slug, name), all
-    # Partnership id -> positions. Not bitmaps: an int as wide as its highest position for
-    # each of thousands of partnerships took hundreds of megabytes at 100,000 case studies.
-    by_partnership: dict[int, list[int]] = field(default_factory=dict)
-    newest_rank: list[int] = field(default_factory=list)  # position -> rank, newest first
-    # Per position, for related case studies.
-    response_of: list[str] = field(default_factory=list)
-    partnership_of: list[int | None] = field(default_factory=list)
-    areas_of: list[frozenset[str]] = field(default_factory=list)
-    councils_of: list[frozenset[str]] = field(default_factory=list)
 
     @property
     def everything(self) -> int:
         return (1 << len(self.ids)) - 1
+
+    def position(self, pk: int) -> int | None:
+        """Where this case study is in the index, or None if the index does not know it (it
+        was published after the index was read, or is not published)."""
+        p = bisect.bisect_left(self.ids, pk)
+        return p if p < len(self.ids) and self.ids[p] == pk else None
 
     def select(self, facet: str, values: Iterable[str]) -> int:
         """Case studies with any of these values (OR within a facet)."""
@@ -95,15 +103,19 @@ class FacetIndex:
 
     def members_of(self, ids: Iterable[int], within: int) -> list[int]:
         """Those of `ids` that are in `within`, in the order given."""
-        members, positions = self.as_bytes(within), self.positions
+        members = self.as_bytes(within)
         return [
             pk
             for pk in ids
-            if (p := positions.get(pk)) is not None and members[p >> 3] & (1 << (p & 7))
+            if (p := self.position(pk)) is not None and members[p >> 3] & (1 << (p & 7))
         ]
 
     def of_ids(self, ids: Iterable[int]) -> int:
-        return bitmap(self.positions[pk] for pk in ids if pk in self.positions)
+        bits = Bits()
+        for pk in ids:
+            if (p := self.position(pk)) is not None:
+                bits.add(None, p)
+        return bits.bitmaps().get(None, 0)
 
     def counts(self, facet: str, within: int) -> dict[str, int]:
         return {value: (bits & within).bit_count() for value, bits in self.options[facet].items()}
@@ -139,169 +151,196 @@ class FacetIndex:
         return found
 
 
-def build_index(version: str) -> FacetIndex:
-    """Read the published catalogue into bitmaps: six queries, whatever the size."""
-    index = FacetIndex(version=version)
-    published = CaseStudy.objects.published()
-    rows = list(
-        published.order_by("pk").values_list(
-            "pk", "response", "start_year", "partnership_id", "title", "published_at"
+class Bits:
+    """Bitmaps being built: one bytearray per value, set bit by bit, then made ints."""
+
+    def __init__(self) -> None:
+        self.found: dict = {}
+
+    def add(self, value, position: int) -> None:
+        bits = self.found.get(value)
+        if bits is None:
+            bits = self.found[value] = bytearray()
+        byte = position >> 3
+        if byte >= len(bits):
+            bits.extend(bytes(byte + 1 - len(bits)))
+        bits[byte] |= 1 << (position & 7)
+
+    def bitmaps(self) -> dict:
+        return {value: int.from_bytes(bits, "little") for value, bits in self.found.items()}
+
+
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """Every query inside reads the same state of the database: a read-only REPEATABLE READ
+    transaction on PostgreSQL, one read transaction on SQLite. Without it, a case study
+    published between two of a build's queries is in one and not the other."""
+    fresh = not connection.in_atomic_block  # else a savepoint: the outer transaction decides
+    with transaction.atomic():
+        if fresh and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
+
+
+def build_index() -> FacetIndex:
+    """Read the published catalogue into bitmaps, all from one snapshot, labelled with the
+    version that snapshot holds. A link to a case study the index does not know (which a
+    snapshot rules out, but never mind) is left out rather than raising."""
+    with snapshot():
+        index = FacetIndex(version=CatalogueVersion.current())
+        published = CaseStudy.objects.published().order_by()
+        rows = published.order_by("pk").values_list("pk", "response", "start_year")
+        position_of: dict[int, int] = {}  # the inverse of index.ids, while building
+        responses, years = Bits(), Bits()
+        for position, (pk, response, start_year) in enumerate(rows.iterator(10_000)):
+            position_of[pk] = position
+            index.ids.append(pk)
+            responses.add(response, position)
+            if start_year is not None:
+                years.add(start_year, position)
+
+        def links(pairs: Iterable[tuple[int, object]]) -> Bits:
+            found = Bits()
+            for case_id, value in pairs:
+                if (position := position_of.get(case_id)) is not None:
+                    found.add(value, position)
+            return found
+
+        for sort, ordering in SORT_ORDERING.items():
+            ordered = published.order_by(*ordering).values_list("pk", flat=True)
+            index.orders[sort] = array(
+                "l",
+                (p for pk in ordered.iterator(10_000) if (p := position_of.get(pk)) is not None),
+            )
+
+        areas = list(ServiceArea.objects.order_by("name").values_list("pk", "slug", "name"))
+        index.service_areas = [(slug, name) for _, slug, name in areas]
+        area_slug = {pk: slug for pk, slug, _ in areas}
+        by_area = links(
+            CaseStudy.service_areas.through.objects.filter(casestudy__in=published)
+            .values_list("casestudy_id", "servicearea_id")
+            .iterator(10_000)
         )
-    )
-    index.ids = [row[0] for row in rows]
-    index.positions = {pk: position for position, pk in enumerate(index.ids)}
-    positions = index.positions
-    options: dict[str, defaultdict[str, list[int]]] = {
-        facet: defaultdict(list) for facet in FACETS
+        by_council = links(
+            CaseStudy.councils.through.objects.filter(casestudy__in=published)
+            .values_list("casestudy_id", "council_id")
+            .iterator(10_000)
+        )
+        by_sector = links(
+            published.filter(partnership__memberships__isnull=False)
+            .values_list("pk", "partnership__memberships__organisation__sector")
+            .distinct()
+            .iterator(10_000)
+        )
+        strongest: dict[int, str] = {}
+        for case_id, evidence in (
+            Outcome.objects.filter(case_study__in=published)
+            .values_list("case_study_id", "evidence")
+            .distinct()
+            .iterator(10_000)
+        ):
+            if EVIDENCE_RANK[evidence] >= EVIDENCE_RANK.get(strongest.get(case_id), -1):
+                strongest[case_id] = evidence
+        by_evidence = links(strongest.items())
+        councils = list(
+            Council.objects.filter(pk__in=list(by_council.found)).values_list(
+                "pk", "slug", "name", "council_type", "nation", "region"
+            )
+        )
+
+    council_bits = by_council.bitmaps()
+    by_council_of: dict[str, defaultdict[str, int]] = {
+        facet: defaultdict(int) for facet in ["council", "council_type", "nation", "region"]
     }
-    years: defaultdict[int, list[int]] = defaultdict(list)
-    by_partnership: defaultdict[int, list[int]] = defaultdict(list)
-    for position, (_, response, start_year, partnership_id, _, _) in enumerate(rows):
-        options["response"][response].append(position)
-        if start_year is not None:
-            years[start_year].append(position)
-        if partnership_id is not None:
-            by_partnership[partnership_id].append(position)
-    index.response_of = [row[1] for row in rows]
-    index.partnership_of = [row[3] for row in rows]
-
-    index.service_areas = list(ServiceArea.objects.order_by("name").values_list("slug", "name"))
-    areas: defaultdict[int, set[str]] = defaultdict(set)
-    for case_id, slug in CaseStudy.service_areas.through.objects.filter(
-        casestudy__in=published
-    ).values_list("casestudy_id", "servicearea__slug"):
-        options["service"][slug].append(positions[case_id])
-        areas[case_id].add(slug)
-
-    councils: defaultdict[int, set[str]] = defaultdict(set)
-    for (
-        case_id,
-        slug,
-        name,
-        council_type,
-        nation,
-        region,
-    ) in CaseStudy.councils.through.objects.filter(casestudy__in=published).values_list(
-        "casestudy_id",
-        "council__slug",
-        "council__name",
-        "council__council_type",
-        "council__nation",
-        "council__region",
-    ):
-        position = positions[case_id]
-        options["council"][slug].append(position)
-        options["council_type"][council_type].append(position)
-        options["nation"][nation].append(position)
+    for pk, slug, name, council_type, nation, region in councils:
+        bits = council_bits[pk]
+        by_council_of["council"][slug] |= bits
+        by_council_of["council_type"][council_type] |= bits
+        by_council_of["nation"][nation] |= bits
         if region:
-            options["region"][region].append(position)
-        councils[case_id].add(slug)
+            by_council_of["region"][region] |= bits
         index.council_names[slug] = name
-
-    for partnership_id, sector in (
-        Membership.objects.filter(partnership_id__in=list(by_partnership))
-        .values_list("partnership_id", "organisation__sector")
-        .distinct()
-    ):
-        options["sector"][sector].extend(by_partnership[partnership_id])
-
-    strongest: dict[int, str] = {}
-    for case_id, evidence in (
-        Outcome.objects.filter(case_study__in=published)
-        .values_list("case_study_id", "evidence")
-        .distinct()
-    ):
-        if EVIDENCE_RANK[evidence] >= EVIDENCE_RANK.get(strongest.get(case_id), -1):
-            strongest[case_id] = evidence
-    for case_id, evidence in strongest.items():
-        options["evidence"][evidence].append(positions[case_id])
-
-    # A council or area listed twice for one case study counts once: bitmap() sets bits.
     index.options = {
-        facet: {value: bitmap(found) for value, found in values.items()}
-        for facet, values in options.items()
+        "response": responses.bitmaps(),
+        "service": {area_slug[pk]: bits for pk, bits in by_area.bitmaps().items()},
+        "sector": by_sector.bitmaps(),
+        "evidence": by_evidence.bitmaps(),
+        **{facet: dict(found) for facet, found in by_council_of.items()},
     }
-    index.years = {year: bitmap(found) for year, found in years.items()}
-    index.areas_of = [frozenset(areas.get(pk, ())) for pk in index.ids]
-    index.councils_of = [frozenset(councils.get(pk, ())) for pk in index.ids]
-
-    by_position = list(range(len(rows)))
-    newest = sorted(by_position, key=lambda p: rows[p][4])  # title, as the tie-breaker
-    newest.sort(key=lambda p: rows[p][5], reverse=True)  # stable: newest, then title
-    by_title = sorted(by_position, key=lambda p: (rows[p][4], rows[p][0]))
-    no_year = 10_000  # case studies without a start year come last either way
-    by_year = sorted(
-        by_position, key=lambda p: (rows[p][2] if rows[p][2] is not None else no_year, rows[p][4])
-    )
-    latest_year = sorted(by_position, key=lambda p: (-(rows[p][2] or -no_year), rows[p][4]))
-    index.by_partnership = dict(by_partnership)
-    index.newest_rank = [0] * len(rows)
-    for rank, position in enumerate(newest):
-        index.newest_rank[position] = rank
-    index.orders = {
-        "newest": newest,
-        "title": by_title,
-        "start-year": by_year,
-        "-start-year": latest_year,
-    }
+    index.years = years.bitmaps()
     return index
 
 
-RELATED_POOL = 50  # newest case studies considered among those sharing only an area
-
-
-def related_ids(index: FacetIndex, case_study: CaseStudy, *, limit: int = 5) -> list[int]:
-    """Published case studies most like this one, best first.
-
-    Shared councils and the same partnership weigh 3, each shared service area and the same
-    response 2. Scored exactly over every case study sharing a council or the partnership,
-    and over the newest few sharing a service area (there can be tens of thousands of those).
-    """
-    areas = frozenset(area.slug for area in case_study.service_areas.all())
-    councils = frozenset(council.slug for council in case_study.councils.all())
-    same_councils = index.select("council", councils)
-    same_area = index.select("service", areas)
-    same_response = index.select("response", [case_study.response])
-    candidates = set(index.ids_in(same_councils))
-    candidates.update(
-        index.ids[p] for p in index.by_partnership.get(case_study.partnership_id, ())
-    )
-    candidates.update(index.ordered_ids(same_area, "newest", limit=RELATED_POOL))
-    candidates.update(index.ordered_ids(same_area & same_response, "newest", limit=RELATED_POOL))
-    candidates.discard(case_study.pk)
-    scored = []
-    for pk in candidates:
-        p = index.positions[pk]
-        score = (
-            3 * len(councils & index.councils_of[p])
-            + 3 * (case_study.partnership_id is not None
-                   and index.partnership_of[p] == case_study.partnership_id)
-            + 2 * len(areas & index.areas_of[p])
-            + 2 * (index.response_of[p] == case_study.response)
-        )  # fmt: skip
-        scored.append((-score, index.newest_rank[p], pk))
-    return [pk for _, _, pk in sorted(scored)[:limit]]
-
-
 _index: FacetIndex | None = None
+_builder: threading.Thread | None = None  # the rebuild under way, if any
 _lock = threading.Lock()
 
 
 def current_index() -> FacetIndex:
-    """This process's index, rebuilt first if the catalogue has changed since it was built."""
+    """This process's index: the newest it has, even while a newer one is being built.
+
+    A process with no index yet waits for its first build. With CATALOGUE_INDEX_IN_BACKGROUND
+    off (the tests, where every query runs in one uncommitted transaction that a thread's own
+    connection could not see) the request itself rebuilds, as it has to wait anyway.
+    """
     global _index
     version = CatalogueVersion.current()
     index = _index
     if index is not None and index.version == version:
         return index
+    if not settings.CATALOGUE_INDEX_IN_BACKGROUND:
+        with _lock:
+            if _index is None or _index.version != version:
+                _index = build_index()
+            return _index
+    builder = start_rebuild()
+    if index is not None:
+        return index
+    builder.join(FIRST_BUILD_WAIT)
+    if _index is None:  # the build failed (say the database is down): fail here, and say why
+        with _lock:
+            if _index is None:
+                _index = build_index()
+    return _index
+
+
+def start_rebuild() -> threading.Thread:
+    """Start building a new index in the background, unless that is already under way."""
+    global _builder
     with _lock:
-        if _index is None or _index.version != version:
-            _index = build_index(version)
-            # The index is long-lived and has no reference cycles: move it (and everything
-            # else alive now) out of the collector's sight, or each full collection rescans
-            # its hundreds of thousands of objects (pauses of 60+ ms at 20,000 case studies).
-            gc.freeze()
-        return _index
+        if _builder is None:
+            _builder = threading.Thread(target=_rebuild, name="facet-index", daemon=True)
+            _builder.start()
+        return _builder
+
+
+def _rebuild() -> None:
+    global _index, _builder
+    try:
+        index = build_index()
+        with _lock:
+            _index = index
+    except Exception:
+        logger.exception("The facet index could not be rebuilt; the old one still answers.")
+    finally:
+        connection.close()  # this thread's own connection
+        with _lock:
+            _builder = None
+
+
+def finish_rebuild() -> None:
+    """Wait for the rebuild under way, if any (for tests and benchmarks)."""
+    if (builder := _builder) is not None:
+        builder.join()
+
+
+def index_is_behind(version: str) -> bool:
+    """Whether this process answers from an index older than `version` (a rebuild is under
+    way): a page made now may show the catalogue as it was, so it must not be cached as the
+    page of `version`."""
+    index = _index
+    return index is not None and index.version != version
 
 
 def id_list(ids: list[int]) -> RawSQL:

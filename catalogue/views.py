@@ -25,7 +25,6 @@ from . import citations, exports, search
 from . import compare as comparing
 from .caching import cached_public_page
 from .codebook import codebook as build_codebook
-from .facets import current_index, related_ids
 from .feeds import CaseStudyFeed
 from .filters import FACETS, SORT_CHOICES, CaseStudyFilter, describe
 from .insights import CHARTS, chart_rows, charts, csv_lines
@@ -188,8 +187,7 @@ def case_study_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def related_case_studies(case_study: CaseStudy) -> list[CaseStudy]:
     """Up to five similar published case studies, each with the reasons in words."""
-    ids = related_ids(current_index(), case_study)
-    related = in_order(ids, CaseStudy.objects.published().for_listing())
+    related = list(CaseStudy.objects.published().related_to(case_study).for_listing()[:5])
     areas = {area.pk for area in case_study.service_areas.all()}
     councils = {council.pk for council in case_study.councils.all()}
     for other in related:

@@ -112,12 +112,19 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Write-ahead logging: a reader (such as a facet index build, which reads everything in
+    # one transaction) never blocks a writer, nor a writer a reader.
+    DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Rendered public pages are cached (catalogue/caching.py), keyed on the catalogue's version.
 # Redis when REDIS_URL is set (shared by every process); otherwise each process's memory.
 CATALOGUE_CACHE = env_bool("CATALOGUE_CACHE", True)
+# Each process rebuilds its facet index (catalogue/facets.py) in a background thread after an
+# edit, answering from the old one meanwhile; off, the request that sees the edit rebuilds it.
+CATALOGUE_INDEX_IN_BACKGROUND = env_bool("CATALOGUE_INDEX_IN_BACKGROUND", True)
 if REDIS_URL := os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
