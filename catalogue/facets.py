@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, IntegerField, Max, When
 from django.db.models.expressions import RawSQL
 
-from partnerships.models import Council
+from partnerships.models import Council, Membership
 
 from .models import CaseStudy, CatalogueVersion, EvidenceStrength, Outcome, ServiceArea
 
@@ -111,11 +111,7 @@ class FacetIndex:
         ]
 
     def of_ids(self, ids: Iterable[int]) -> int:
-        bits = Bits()
-        for pk in ids:
-            if (p := self.position(pk)) is not None:
-                bits.add(None, p)
-        return bits.bitmaps().get(None, 0)
+        return bitmap(p for pk in ids if (p := self.position(pk)) is not None)
 
     def counts(self, facet: str, within: int) -> dict[str, int]:
         return {value: (bits & within).bit_count() for value, bits in self.options[facet].items()}
@@ -151,23 +147,19 @@ class FacetIndex:
         return found
 
 
-class Bits:
-    """Bitmaps being built: one bytearray per value, set bit by bit, then made ints."""
+def bitmap(positions: Iterable[int]) -> int:
+    """The int with exactly these bits set (built through bytes: ints are immutable)."""
+    positions = list(positions)
+    if not positions:
+        return 0
+    bits = bytearray(max(positions) // 8 + 1)
+    for position in positions:
+        bits[position >> 3] |= 1 << (position & 7)
+    return int.from_bytes(bits, "little")
 
-    def __init__(self) -> None:
-        self.found: dict = {}
 
-    def add(self, value, position: int) -> None:
-        bits = self.found.get(value)
-        if bits is None:
-            bits = self.found[value] = bytearray()
-        byte = position >> 3
-        if byte >= len(bits):
-            bits.extend(bytes(byte + 1 - len(bits)))
-        bits[byte] |= 1 << (position & 7)
-
-    def bitmaps(self) -> dict:
-        return {value: int.from_bytes(bits, "little") for value, bits in self.found.items()}
+def bitmaps(found: dict[object, list[int]]) -> dict:
+    return {value: bitmap(positions) for value, positions in found.items()}
 
 
 @contextmanager
@@ -186,70 +178,79 @@ def snapshot() -> Iterator[None]:
 def build_index() -> FacetIndex:
     """Read the published catalogue into bitmaps, all from one snapshot, labelled with the
     version that snapshot holds. A link to a case study the index does not know (which a
-    snapshot rules out, but never mind) is left out rather than raising."""
+    snapshot rules out, but never mind) is left out rather than raising.
+
+    Rows are streamed and positions kept in arrays, never one Python object per case study
+    for long: the memory a build touches stays small, so the process stays small after it.
+    """
     with snapshot():
         index = FacetIndex(version=CatalogueVersion.current())
         published = CaseStudy.objects.published().order_by()
-        rows = published.order_by("pk").values_list("pk", "response", "start_year")
         position_of: dict[int, int] = {}  # the inverse of index.ids, while building
-        responses, years = Bits(), Bits()
-        for position, (pk, response, start_year) in enumerate(rows.iterator(10_000)):
-            position_of[pk] = position
-            index.ids.append(pk)
-            responses.add(response, position)
-            if start_year is not None:
-                years.add(start_year, position)
-
-        def links(pairs: Iterable[tuple[int, object]]) -> Bits:
-            found = Bits()
-            for case_id, value in pairs:
-                if (position := position_of.get(case_id)) is not None:
-                    found.add(value, position)
-            return found
-
-        for sort, ordering in SORT_ORDERING.items():
-            ordered = published.order_by(*ordering).values_list("pk", flat=True)
-            index.orders[sort] = array(
-                "l",
-                (p for pk in ordered.iterator(10_000) if (p := position_of.get(pk)) is not None),
-            )
-
-        areas = list(ServiceArea.objects.order_by("name").values_list("pk", "slug", "name"))
-        index.service_areas = [(slug, name) for _, slug, name in areas]
-        area_slug = {pk: slug for pk, slug, _ in areas}
-        by_area = links(
-            CaseStudy.service_areas.through.objects.filter(casestudy__in=published)
-            .values_list("casestudy_id", "servicearea_id")
-            .iterator(10_000)
+        year_of = array("h")  # start year by position, 0 for none
+        responses, years, by_partnership = positions(), positions(), positions()
+        rows = published.order_by("pk").values_list(
+            "pk", "response", "start_year", "partnership_id"
         )
-        by_council = links(
-            CaseStudy.councils.through.objects.filter(casestudy__in=published)
-            .values_list("casestudy_id", "council_id")
-            .iterator(10_000)
-        )
-        by_sector = links(
-            published.filter(partnership__memberships__isnull=False)
-            .values_list("pk", "partnership__memberships__organisation__sector")
-            .distinct()
-            .iterator(10_000)
-        )
-        strongest: dict[int, str] = {}
-        for case_id, evidence in (
-            Outcome.objects.filter(case_study__in=published)
-            .values_list("case_study_id", "evidence")
-            .distinct()
-            .iterator(10_000)
+        for position, (pk, response, start_year, partnership_id) in enumerate(
+            rows.iterator(CHUNK)
         ):
-            if EVIDENCE_RANK[evidence] >= EVIDENCE_RANK.get(strongest.get(case_id), -1):
-                strongest[case_id] = evidence
-        by_evidence = links(strongest.items())
+            index.ids.append(pk)
+            position_of[pk] = position
+            responses[response].append(position)
+            year_of.append(start_year or 0)
+            if start_year is not None:
+                years[start_year].append(position)
+            if partnership_id is not None:
+                by_partnership[partnership_id].append(position)
+
+        newest = ordered_positions(published, SORT_ORDERING["newest"], position_of)
+        by_title = ordered_positions(published, SORT_ORDERING["title"], position_of)
+        areas = list(ServiceArea.objects.order_by("name").values_list("pk", "slug", "name"))
+        area_links = CaseStudy.service_areas.through.objects.filter(casestudy__in=published)
+        by_area = positions_by_value(
+            area_links.values_list("casestudy_id", "servicearea_id"), position_of
+        )
+        council_links = CaseStudy.councils.through.objects.filter(casestudy__in=published)
+        by_council = positions_by_value(
+            council_links.values_list("casestudy_id", "council_id"), position_of
+        )
+        # Sectors by partnership, then to its case studies: joining every case study to its
+        # partners' organisations costs far more.
+        by_sector = positions()
+        for partnership_id, sector in Membership.objects.values_list(
+            "partnership_id", "organisation__sector"
+        ).iterator(CHUNK):
+            by_sector[sector].extend(by_partnership.get(partnership_id, ()))
+        strength = Case(
+            *(When(evidence=value, then=rank) for value, rank in EVIDENCE_RANK.items()),
+            output_field=IntegerField(),
+        )
+        by_evidence = positions_by_value(
+            Outcome.objects.filter(case_study__in=published)
+            .values("case_study_id")
+            .annotate(strongest=Max(strength))
+            .values_list("case_study_id", "strongest"),
+            position_of,
+        )
         councils = list(
-            Council.objects.filter(pk__in=list(by_council.found)).values_list(
+            Council.objects.filter(pk__in=list(by_council)).values_list(
                 "pk", "slug", "name", "council_type", "nation", "region"
             )
         )
+    del position_of, by_partnership
 
-    council_bits = by_council.bitmaps()
+    no_year = 10_000  # case studies without a start year come last either way
+    index.orders = {
+        "newest": newest,
+        "title": by_title,
+        # Stable sorts of the title order: ties stay in title order.
+        "start-year": array("l", sorted(by_title, key=lambda p: year_of[p] or no_year)),
+        "-start-year": array("l", sorted(by_title, key=lambda p: -(year_of[p] or -no_year))),
+    }
+    index.service_areas = [(slug, name) for _, slug, name in areas]
+    area_slug = {pk: slug for pk, slug, _ in areas}
+    council_bits = bitmaps(by_council)
     by_council_of: dict[str, defaultdict[str, int]] = {
         facet: defaultdict(int) for facet in ["council", "council_type", "nation", "region"]
     }
@@ -261,15 +262,39 @@ def build_index() -> FacetIndex:
         if region:
             by_council_of["region"][region] |= bits
         index.council_names[slug] = name
+    evidence = EvidenceStrength.values
     index.options = {
-        "response": responses.bitmaps(),
-        "service": {area_slug[pk]: bits for pk, bits in by_area.bitmaps().items()},
-        "sector": by_sector.bitmaps(),
-        "evidence": by_evidence.bitmaps(),
+        "response": bitmaps(responses),
+        "service": {area_slug[pk]: bits for pk, bits in bitmaps(by_area).items()},
+        "sector": bitmaps(by_sector),
+        "evidence": {evidence[rank]: bits for rank, bits in bitmaps(by_evidence).items()},
         **{facet: dict(found) for facet, found in by_council_of.items()},
     }
-    index.years = years.bitmaps()
+    index.years = bitmaps(years)
     return index
+
+
+CHUNK = 10_000  # rows fetched at a time
+
+
+def positions() -> defaultdict[object, array]:
+    """value -> positions, kept as machine ints."""
+    return defaultdict(lambda: array("l"))
+
+
+def ordered_positions(queryset, ordering: list, position_of: dict) -> array:
+    ids = queryset.order_by(*ordering).values_list("pk", flat=True).iterator(CHUNK)
+    return array("l", (p for pk in ids if (p := position_of.get(pk)) is not None))
+
+
+def positions_by_value(pairs: Iterable[tuple[int, object]], position_of: dict) -> dict:
+    """(case study id, value) pairs as value -> positions; pairs of case studies the index
+    does not hold are left out."""
+    found = positions()
+    for case_id, value in pairs.iterator(CHUNK):
+        if (position := position_of.get(case_id)) is not None:
+            found[value].append(position)
+    return found
 
 
 _index: FacetIndex | None = None
