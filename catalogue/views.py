@@ -1,7 +1,7 @@
 from urllib.parse import urlencode
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import (
     Http404,
     HttpRequest,
@@ -209,27 +209,50 @@ def case_study_permalink(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(case_study, permanent=False)
 
 
+NEWEST_SHOWN = 20  # case studies on a response, council, service area ... page
+
+
+def newest_case_studies(case_studies: QuerySet, list_filter: dict | None = None) -> dict:
+    """The newest few of a page's case studies, how many there are in all and, where the list
+    page has a filter for them, its address: a page that never grows with the catalogue."""
+    shown = list(case_studies.for_listing()[:NEWEST_SHOWN])
+    total = len(shown) if len(shown) < NEWEST_SHOWN else case_studies.count()
+    all_url = ""
+    if list_filter and total > len(shown):
+        all_url = f"{reverse('catalogue:case_study_list')}?{urlencode(list_filter)}"
+    return {"case_studies": shown, "case_study_count": total, "all_case_studies_url": all_url}
+
+
 @cached_public_page
 def response_detail(request: HttpRequest, response: str) -> HttpResponse:
     if response not in ResponseType.values:
         raise Http404("No such response type.")
     response_type = ResponseType(response)
-    case_studies = CaseStudy.objects.published().filter(response=response).for_listing()
     return render(
         request,
         "catalogue/response_detail.html",
-        {"response": response_type, "case_studies": case_studies},
+        {
+            "response": response_type,
+            **newest_case_studies(
+                CaseStudy.objects.published().filter(response=response), {"response": response}
+            ),
+        },
     )
 
 
 @cached_public_page
 def service_area_detail(request: HttpRequest, slug: str) -> HttpResponse:
     service_area = get_object_or_404(ServiceArea, slug=slug)
-    case_studies = CaseStudy.objects.published().filter(service_areas=service_area).for_listing()
     return render(
         request,
         "catalogue/service_area_detail.html",
-        {"service_area": service_area, "case_studies": case_studies},
+        {
+            "service_area": service_area,
+            **newest_case_studies(
+                CaseStudy.objects.published().filter(service_areas=service_area),
+                {"service": slug},
+            ),
+        },
     )
 
 
@@ -243,7 +266,9 @@ def council_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "catalogue/council_detail.html",
         {
             "council": council,
-            "case_studies": CaseStudy.objects.published().filter(councils=council).for_listing(),
+            **newest_case_studies(
+                CaseStudy.objects.published().filter(councils=council), {"council": slug}
+            ),
             "partnerships": council.partnerships.all(),
         },
     )
@@ -258,10 +283,11 @@ def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "organisation": organisation,
             "memberships": organisation.memberships.select_related("partnership"),
-            "case_studies": CaseStudy.objects.published()
-            .filter(partnership__memberships__organisation=organisation)
-            .distinct()
-            .for_listing(),
+            **newest_case_studies(
+                CaseStudy.objects.published()
+                .filter(partnership__memberships__organisation=organisation)
+                .distinct()
+            ),
         },
     )
 
@@ -280,9 +306,7 @@ def partnership_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "catalogue/partnership_detail.html",
         {
             "partnership": partnership,
-            "case_studies": CaseStudy.objects.published()
-            .filter(partnership=partnership)
-            .for_listing(),
+            **newest_case_studies(CaseStudy.objects.published().filter(partnership=partnership)),
         },
     )
 
