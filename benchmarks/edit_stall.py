@@ -85,8 +85,12 @@ def worker_rss(master_pid: int) -> list[float]:
     children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
     sizes = []
     for pid in children:
-        status = Path(f"/proc/{pid}/status").read_text()
-        sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status)[1]) / 1024)
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        if match := re.search(r"VmRSS:\s+(\d+)", status):  # none: a worker being replaced
+            sizes.append(round(int(match[1]) / 1024, 1))
     return sorted(sizes)
 
 
