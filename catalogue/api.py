@@ -11,7 +11,8 @@ import re
 from collections.abc import Callable
 
 from django import forms
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
 from django_filters.fields import MultipleChoiceField
@@ -31,6 +32,7 @@ from partnerships.models import (
     Governance,
     Membership,
     Nation,
+    Partnership,
     Region,
     Sector,
 )
@@ -45,6 +47,7 @@ from .models import (
     OutcomeKind,
     ResponseType,
     ServiceArea,
+    Status,
     public_organisations,
     public_partnerships,
 )
@@ -155,13 +158,30 @@ class CaseStudyFilterBackend(BaseFilterBackend):
         return filter_parameters()
 
 
+NESTED_SHOWN = 20  # case studies nested in a council, partnership or service area
+
+
 def published_case_studies(lookup: str = "case_studies") -> Prefetch:
-    """Prefetch only the published case studies of each object, as `published_case_studies`."""
+    """Prefetch the newest published case studies of each object, at most NESTED_SHOWN, as
+    `published_case_studies`: an object's JSON never grows with the catalogue."""
     return Prefetch(
         lookup,
-        CaseStudy.objects.published().order_by("title"),
+        CaseStudy.objects.published()[:NESTED_SHOWN],
         to_attr="published_case_studies",
     )
+
+
+def with_case_study_count(queryset: QuerySet, links: QuerySet, link: str) -> QuerySet:
+    """Annotate `case_study_count`: the object's published case studies, counted by one
+    subquery per object shown (a join with GROUP BY would count for every object)."""
+    counted = (
+        links.filter(**{link: OuterRef("pk")})
+        .order_by()
+        .values(link)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return queryset.annotate(case_study_count=Coalesce(Subquery(counted), 0))
 
 
 class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
@@ -181,7 +201,15 @@ class CaseStudyViewSet(ReadOnlyViewSet):
         published = CaseStudy.objects.published()
         if self.action != "retrieve":
             return published.for_listing()
-        return published.select_related("partnership__lead_council").prefetch_related(
+        return published.prefetch_related(
+            Prefetch(
+                "partnership",
+                with_case_study_count(
+                    Partnership.objects.select_related("lead_council"),
+                    CaseStudy.objects.published(),
+                    "partnership_id",
+                ),
+            ),
             "service_areas",
             Prefetch("councils", Council.objects.order_by("name")),
             "outcomes",
@@ -217,10 +245,14 @@ class CouncilViewSet(ReadOnlyViewSet):
     """Every UK council in the register, former ones included."""
 
     serializer_class = CouncilSerializer
-    queryset = Council.objects.order_by("name", "slug").prefetch_related(
-        Prefetch("successors", Council.objects.order_by("name")),
-        Prefetch("predecessors", Council.objects.order_by("name")),
-        published_case_studies(),
+    queryset = with_case_study_count(
+        Council.objects.order_by("name", "slug").prefetch_related(
+            Prefetch("successors", Council.objects.order_by("name")),
+            Prefetch("predecessors", Council.objects.order_by("name")),
+            published_case_studies(),
+        ),
+        CaseStudy.councils.through.objects.filter(casestudy__status=Status.PUBLISHED),
+        "council_id",
     )
 
 
@@ -248,7 +280,7 @@ class PartnershipViewSet(ReadOnlyViewSet):
     """Partnerships: councils and partner organisations with their roles."""
 
     serializer_class = PartnershipSerializer
-    queryset = (
+    queryset = with_case_study_count(
         public_partnerships()
         .order_by("name", "slug")
         .select_related("lead_council")
@@ -256,7 +288,9 @@ class PartnershipViewSet(ReadOnlyViewSet):
             Prefetch("member_councils", Council.objects.order_by("name")),
             Prefetch("memberships", Membership.objects.select_related("organisation")),
             published_case_studies(),
-        )
+        ),
+        CaseStudy.objects.published(),
+        "partnership_id",
     )
 
 
@@ -265,7 +299,11 @@ class ServiceAreaViewSet(ReadOnlyViewSet):
     """The service areas case studies are filed under."""
 
     serializer_class = ServiceAreaSerializer
-    queryset = ServiceArea.objects.order_by("name").prefetch_related(published_case_studies())
+    queryset = with_case_study_count(
+        ServiceArea.objects.order_by("name").prefetch_related(published_case_studies()),
+        CaseStudy.service_areas.through.objects.filter(casestudy__status=Status.PUBLISHED),
+        "servicearea_id",
+    )
 
 
 # name, label, its values (each with label and definition), the fields and query parameters

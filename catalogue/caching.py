@@ -25,6 +25,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, QueryDict
 from django.utils.http import parse_etags
 
+from .facets import index_is_behind
 from .models import CatalogueVersion
 
 TIMEOUT = 60 * 60 * 24
@@ -73,7 +74,8 @@ def cached_public_page(
                 or (normal := query(request.GET)) is None
             ):
                 return view(request, *args, **kwargs)
-            key = page_key(request, normal, CatalogueVersion.current())
+            version = CatalogueVersion.current()
+            key = page_key(request, normal, version)
             etag = f'"{key[:32]}"'
             if not_modified(request, etag):
                 response = HttpResponseNotModified()
@@ -86,7 +88,9 @@ def cached_public_page(
                 request.GET = normal
                 request.META["QUERY_STRING"] = normal.urlencode()
                 response = view(request, *args, **kwargs)
-                if not storable(response):
+                # A page made while this process's facet index is still catching up with the
+                # version may show the catalogue as it was: neither kept nor labelled with it.
+                if not storable(response) or index_is_behind(version):
                     return response
                 cache.set(
                     f"page:{key}",

@@ -5,25 +5,39 @@ result set (hundreds of milliseconds at 100,000 case studies). Here each option 
 is a bitmap (a Python int, one bit per published case study); a selection is ORs within a
 facet and ANDs across facets, and a count is a popcount, so a page's counts take microseconds.
 
-Each process builds the index from the database once per catalogue version (see
-`CatalogueVersion`): any edit anywhere changes the version, and the next request rebuilds it.
-Nothing is shared between processes but the version, which lives in the database.
+Each process holds one index, built from one snapshot of the database and labelled with the
+catalogue version (`CatalogueVersion`) it was read at. Any edit anywhere changes the version;
+the first request to see the new version starts a rebuild in a background thread and is
+answered, like every request until the rebuild is done, by the index it already has. So an edit
+never makes a reader wait, and a change shows on the list pages of each process as soon as its
+rebuild finishes (a second or two at 100,000 case studies). Only a process with no index at all
+(just started) makes the requests that need one wait for its first build.
+
+The index is a few large objects (ints and arrays, about 10 MB at 100,000 case studies), not
+one object per case study: small for memory, and invisible to the garbage collector.
 """
 
-import gc
+import bisect
 import json
+import logging
 import threading
+from array import array
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Case, F, IntegerField, Max, When
 from django.db.models.expressions import RawSQL
 
-from partnerships.models import Membership, other_names
+from partnerships.models import Council, Membership, other_names
 from partnerships.names import name_key, usual_name
 
 from .models import CaseStudy, CatalogueVersion, EvidenceStrength, Outcome, ServiceArea
+
+logger = logging.getLogger(__name__)
 
 # Facets whose options are bitmaps, in the order the page shows them.
 FACETS = [
@@ -36,47 +50,41 @@ FACETS = [
     "council",
     "evidence",
 ]
-SORTS = ["newest", "title", "start-year", "-start-year"]
+# The list's orders, for the index and for outputs sorted in SQL alike: case studies without a
+# start year come last either way, on both databases.
+SORT_ORDERING = {
+    "newest": [F("published_at").desc(), "title", "pk"],
+    "title": ["title", "pk"],
+    "start-year": [F("start_year").asc(nulls_last=True), "title", "pk"],
+    "-start-year": [F("start_year").desc(nulls_last=True), "title", "pk"],
+}
 EVIDENCE_RANK = {value: rank for rank, value in enumerate(EvidenceStrength.values)}
-
-
-def bitmap(positions: Iterable[int]) -> int:
-    """The int with exactly these bits set (built through bytes: ints are immutable)."""
-    positions = list(positions)
-    if not positions:
-        return 0
-    bits = bytearray(max(positions) // 8 + 1)
-    for position in positions:
-        bits[position >> 3] |= 1 << (position & 7)
-    return int.from_bytes(bits, "little")
+# How long a request waits for a new process's first index before building one itself.
+FIRST_BUILD_WAIT = 15  # seconds
 
 
 @dataclass
 class FacetIndex:
     version: str
-    ids: list[int] = field(default_factory=list)  # position -> case study id
-    positions: dict[int, int] = field(default_factory=dict)  # case study id -> position
+    ids: array = field(default_factory=lambda: array("q"))  # position -> id, ascending
     options: dict[str, dict[str, int]] = field(default_factory=dict)  # facet -> value -> bits
     years: dict[int, int] = field(default_factory=dict)  # start year -> bits
-    orders: dict[str, list[int]] = field(default_factory=dict)  # sort -> positions in order
+    orders: dict[str, array] = field(default_factory=dict)  # sort -> positions in order
     council_names: dict[str, str] = field(default_factory=dict)  # slug -> name, in use only
     council_also: dict[str, list[str]] = field(default_factory=dict)  # slug -> other names
     council_keys: set[str] = field(default_factory=set)  # names.name_key of every name
     former_councils: set[str] = field(default_factory=set)  # slugs, in use only
     service_areas: list[tuple[str, str]] = field(default_factory=list)  # (slug, name), all
-    # Partnership id -> positions. Not bitmaps: an int as wide as its highest position for
-    # each of thousands of partnerships took hundreds of megabytes at 100,000 case studies.
-    by_partnership: dict[int, list[int]] = field(default_factory=dict)
-    newest_rank: list[int] = field(default_factory=list)  # position -> rank, newest first
-    # Per position, for related case studies.
-    response_of: list[str] = field(default_factory=list)
-    partnership_of: list[int | None] = field(default_factory=list)
-    areas_of: list[frozenset[str]] = field(default_factory=list)
-    councils_of: list[frozenset[str]] = field(default_factory=list)
 
     @property
     def everything(self) -> int:
         return (1 << len(self.ids)) - 1
+
+    def position(self, pk: int) -> int | None:
+        """Where this case study is in the index, or None if the index does not know it (it
+        was published after the index was read, or is not published)."""
+        p = bisect.bisect_left(self.ids, pk)
+        return p if p < len(self.ids) and self.ids[p] == pk else None
 
     def select(self, facet: str, values: Iterable[str]) -> int:
         """Case studies with any of these values (OR within a facet)."""
@@ -99,15 +107,15 @@ class FacetIndex:
 
     def members_of(self, ids: Iterable[int], within: int) -> list[int]:
         """Those of `ids` that are in `within`, in the order given."""
-        members, positions = self.as_bytes(within), self.positions
+        members = self.as_bytes(within)
         return [
             pk
             for pk in ids
-            if (p := positions.get(pk)) is not None and members[p >> 3] & (1 << (p & 7))
+            if (p := self.position(pk)) is not None and members[p >> 3] & (1 << (p & 7))
         ]
 
     def of_ids(self, ids: Iterable[int]) -> int:
-        return bitmap(self.positions[pk] for pk in ids if pk in self.positions)
+        return bitmap(p for pk in ids if (p := self.position(pk)) is not None)
 
     def counts(self, facet: str, within: int) -> dict[str, int]:
         return {value: (bits & within).bit_count() for value, bits in self.options[facet].items()}
@@ -143,181 +151,238 @@ class FacetIndex:
         return found
 
 
-def build_index(version: str) -> FacetIndex:
-    """Read the published catalogue into bitmaps: six queries, whatever the size."""
-    index = FacetIndex(version=version)
-    published = CaseStudy.objects.published()
-    rows = list(
-        published.order_by("pk").values_list(
-            "pk", "response", "start_year", "partnership_id", "title", "published_at"
+def bitmap(positions: Iterable[int]) -> int:
+    """The int with exactly these bits set (built through bytes: ints are immutable)."""
+    positions = list(positions)
+    if not positions:
+        return 0
+    bits = bytearray(max(positions) // 8 + 1)
+    for position in positions:
+        bits[position >> 3] |= 1 << (position & 7)
+    return int.from_bytes(bits, "little")
+
+
+def bitmaps(found: dict[object, list[int]]) -> dict:
+    return {value: bitmap(positions) for value, positions in found.items()}
+
+
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """Every query inside reads the same state of the database: a read-only REPEATABLE READ
+    transaction on PostgreSQL, one read transaction on SQLite. Without it, a case study
+    published between two of a build's queries is in one and not the other."""
+    fresh = not connection.in_atomic_block  # else a savepoint: the outer transaction decides
+    with transaction.atomic():
+        if fresh and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
+
+
+def build_index() -> FacetIndex:
+    """Read the published catalogue into bitmaps, all from one snapshot, labelled with the
+    version that snapshot holds. A link to a case study the index does not know (which a
+    snapshot rules out, but never mind) is left out rather than raising.
+
+    Rows are streamed and positions kept in arrays, never one Python object per case study
+    for long: the memory a build touches stays small, so the process stays small after it.
+    """
+    with snapshot():
+        index = FacetIndex(version=CatalogueVersion.current())
+        published = CaseStudy.objects.published().order_by()
+        position_of: dict[int, int] = {}  # the inverse of index.ids, while building
+        year_of = array("h")  # start year by position, 0 for none
+        responses, years, by_partnership = positions(), positions(), positions()
+        rows = published.order_by("pk").values_list(
+            "pk", "response", "start_year", "partnership_id"
         )
-    )
-    index.ids = [row[0] for row in rows]
-    index.positions = {pk: position for position, pk in enumerate(index.ids)}
-    positions = index.positions
-    options: dict[str, defaultdict[str, list[int]]] = {
-        facet: defaultdict(list) for facet in FACETS
-    }
-    years: defaultdict[int, list[int]] = defaultdict(list)
-    by_partnership: defaultdict[int, list[int]] = defaultdict(list)
-    for position, (_, response, start_year, partnership_id, _, _) in enumerate(rows):
-        options["response"][response].append(position)
-        if start_year is not None:
-            years[start_year].append(position)
-        if partnership_id is not None:
-            by_partnership[partnership_id].append(position)
-    index.response_of = [row[1] for row in rows]
-    index.partnership_of = [row[3] for row in rows]
+        for position, (pk, response, start_year, partnership_id) in enumerate(
+            rows.iterator(CHUNK)
+        ):
+            index.ids.append(pk)
+            position_of[pk] = position
+            responses[response].append(position)
+            year_of.append(start_year or 0)
+            if start_year is not None:
+                years[start_year].append(position)
+            if partnership_id is not None:
+                by_partnership[partnership_id].append(position)
 
-    index.service_areas = list(ServiceArea.objects.order_by("name").values_list("slug", "name"))
-    areas: defaultdict[int, set[str]] = defaultdict(set)
-    for case_id, slug in CaseStudy.service_areas.through.objects.filter(
-        casestudy__in=published
-    ).values_list("casestudy_id", "servicearea__slug"):
-        options["service"][slug].append(positions[case_id])
-        areas[case_id].add(slug)
+        newest = ordered_positions(published, SORT_ORDERING["newest"], position_of)
+        by_title = ordered_positions(published, SORT_ORDERING["title"], position_of)
+        areas = list(ServiceArea.objects.order_by("name").values_list("pk", "slug", "name"))
+        area_links = CaseStudy.service_areas.through.objects.filter(casestudy__in=published)
+        by_area = positions_by_value(
+            area_links.values_list("casestudy_id", "servicearea_id"), position_of
+        )
+        council_links = CaseStudy.councils.through.objects.filter(casestudy__in=published)
+        by_council = positions_by_value(
+            council_links.values_list("casestudy_id", "council_id"), position_of
+        )
+        # Sectors by partnership, then to its case studies: joining every case study to its
+        # partners' organisations costs far more.
+        by_sector = positions()
+        for partnership_id, sector in Membership.objects.values_list(
+            "partnership_id", "organisation__sector"
+        ).iterator(CHUNK):
+            by_sector[sector].extend(by_partnership.get(partnership_id, ()))
+        strength = Case(
+            *(When(evidence=value, then=rank) for value, rank in EVIDENCE_RANK.items()),
+            output_field=IntegerField(),
+        )
+        by_evidence = positions_by_value(
+            Outcome.objects.filter(case_study__in=published)
+            .values("case_study_id")
+            .annotate(strongest=Max(strength))
+            .values_list("case_study_id", "strongest"),
+            position_of,
+        )
+        councils = list(
+            Council.objects.filter(pk__in=list(by_council)).values_list(
+                "pk",
+                "slug",
+                "name",
+                "council_type",
+                "nation",
+                "region",
+                "official_name",
+                "aliases",
+                "ended_year",
+            )
+        )
+    del position_of, by_partnership
 
-    councils: defaultdict[int, set[str]] = defaultdict(set)
-    for (
-        case_id,
-        slug,
-        name,
-        council_type,
-        nation,
-        region,
-        official_name,
-        aliases,
-        ended_year,
-    ) in CaseStudy.councils.through.objects.filter(casestudy__in=published).values_list(
-        "casestudy_id",
-        "council__slug",
-        "council__name",
-        "council__council_type",
-        "council__nation",
-        "council__region",
-        "council__official_name",
-        "council__aliases",
-        "council__ended_year",
-    ):
-        position = positions[case_id]
-        options["council"][slug].append(position)
-        options["council_type"][council_type].append(position)
-        options["nation"][nation].append(position)
-        if region:
-            options["region"][region].append(position)
-        councils[case_id].add(slug)
-        if slug not in index.council_names:
-            label = index.council_names[slug] = usual_name(name)
-            names = [name, *other_names(name, council_type, official_name, aliases)]
-            index.council_also[slug] = [n for n in names if n != label]
-            index.council_keys.update(name_key(n) for n in names)
-            if ended_year is not None:
-                index.former_councils.add(slug)
-
-    for partnership_id, sector in (
-        Membership.objects.filter(partnership_id__in=list(by_partnership))
-        .values_list("partnership_id", "organisation__sector")
-        .distinct()
-    ):
-        options["sector"][sector].extend(by_partnership[partnership_id])
-
-    strongest: dict[int, str] = {}
-    for case_id, evidence in (
-        Outcome.objects.filter(case_study__in=published)
-        .values_list("case_study_id", "evidence")
-        .distinct()
-    ):
-        if EVIDENCE_RANK[evidence] >= EVIDENCE_RANK.get(strongest.get(case_id), -1):
-            strongest[case_id] = evidence
-    for case_id, evidence in strongest.items():
-        options["evidence"][evidence].append(positions[case_id])
-
-    # A council or area listed twice for one case study counts once: bitmap() sets bits.
-    index.options = {
-        facet: {value: bitmap(found) for value, found in values.items()}
-        for facet, values in options.items()
-    }
-    index.years = {year: bitmap(found) for year, found in years.items()}
-    index.areas_of = [frozenset(areas.get(pk, ())) for pk in index.ids]
-    index.councils_of = [frozenset(councils.get(pk, ())) for pk in index.ids]
-
-    by_position = list(range(len(rows)))
-    newest = sorted(by_position, key=lambda p: rows[p][4])  # title, as the tie-breaker
-    newest.sort(key=lambda p: rows[p][5], reverse=True)  # stable: newest, then title
-    by_title = sorted(by_position, key=lambda p: (rows[p][4], rows[p][0]))
     no_year = 10_000  # case studies without a start year come last either way
-    by_year = sorted(
-        by_position, key=lambda p: (rows[p][2] if rows[p][2] is not None else no_year, rows[p][4])
-    )
-    latest_year = sorted(by_position, key=lambda p: (-(rows[p][2] or -no_year), rows[p][4]))
-    index.by_partnership = dict(by_partnership)
-    index.newest_rank = [0] * len(rows)
-    for rank, position in enumerate(newest):
-        index.newest_rank[position] = rank
     index.orders = {
         "newest": newest,
         "title": by_title,
-        "start-year": by_year,
-        "-start-year": latest_year,
+        # Stable sorts of the title order: ties stay in title order.
+        "start-year": array("l", sorted(by_title, key=lambda p: year_of[p] or no_year)),
+        "-start-year": array("l", sorted(by_title, key=lambda p: -(year_of[p] or -no_year))),
     }
+    index.service_areas = [(slug, name) for _, slug, name in areas]
+    area_slug = {pk: slug for pk, slug, _ in areas}
+    council_bits = bitmaps(by_council)
+    by_council_of: dict[str, defaultdict[str, int]] = {
+        facet: defaultdict(int) for facet in ["council", "council_type", "nation", "region"]
+    }
+    for pk, slug, name, council_type, nation, region, official, aliases, ended in councils:
+        bits = council_bits[pk]
+        by_council_of["council"][slug] |= bits
+        by_council_of["council_type"][council_type] |= bits
+        by_council_of["nation"][nation] |= bits
+        if region:
+            by_council_of["region"][region] |= bits
+        label = index.council_names[slug] = usual_name(name)
+        names = [name, *other_names(name, council_type, official, aliases)]
+        index.council_also[slug] = [n for n in names if n != label]
+        index.council_keys.update(name_key(n) for n in names)
+        if ended is not None:
+            index.former_councils.add(slug)
+    evidence = EvidenceStrength.values
+    index.options = {
+        "response": bitmaps(responses),
+        "service": {area_slug[pk]: bits for pk, bits in bitmaps(by_area).items()},
+        "sector": bitmaps(by_sector),
+        "evidence": {evidence[rank]: bits for rank, bits in bitmaps(by_evidence).items()},
+        **{facet: dict(found) for facet, found in by_council_of.items()},
+    }
+    index.years = bitmaps(years)
     return index
 
 
-RELATED_POOL = 50  # newest case studies considered among those sharing only an area
+CHUNK = 10_000  # rows fetched at a time
 
 
-def related_ids(index: FacetIndex, case_study: CaseStudy, *, limit: int = 5) -> list[int]:
-    """Published case studies most like this one, best first.
+def positions() -> defaultdict[object, array]:
+    """value -> positions, kept as machine ints."""
+    return defaultdict(lambda: array("l"))
 
-    Shared councils and the same partnership weigh 3, each shared service area and the same
-    response 2. Scored exactly over every case study sharing a council or the partnership,
-    and over the newest few sharing a service area (there can be tens of thousands of those).
-    """
-    areas = frozenset(area.slug for area in case_study.service_areas.all())
-    councils = frozenset(council.slug for council in case_study.councils.all())
-    same_councils = index.select("council", councils)
-    same_area = index.select("service", areas)
-    same_response = index.select("response", [case_study.response])
-    candidates = set(index.ids_in(same_councils))
-    candidates.update(
-        index.ids[p] for p in index.by_partnership.get(case_study.partnership_id, ())
-    )
-    candidates.update(index.ordered_ids(same_area, "newest", limit=RELATED_POOL))
-    candidates.update(index.ordered_ids(same_area & same_response, "newest", limit=RELATED_POOL))
-    candidates.discard(case_study.pk)
-    scored = []
-    for pk in candidates:
-        p = index.positions[pk]
-        score = (
-            3 * len(councils & index.councils_of[p])
-            + 3 * (case_study.partnership_id is not None
-                   and index.partnership_of[p] == case_study.partnership_id)
-            + 2 * len(areas & index.areas_of[p])
-            + 2 * (index.response_of[p] == case_study.response)
-        )  # fmt: skip
-        scored.append((-score, index.newest_rank[p], pk))
-    return [pk for _, _, pk in sorted(scored)[:limit]]
+
+def ordered_positions(queryset, ordering: list, position_of: dict) -> array:
+    ids = queryset.order_by(*ordering).values_list("pk", flat=True).iterator(CHUNK)
+    return array("l", (p for pk in ids if (p := position_of.get(pk)) is not None))
+
+
+def positions_by_value(pairs: Iterable[tuple[int, object]], position_of: dict) -> dict:
+    """(case study id, value) pairs as value -> positions; pairs of case studies the index
+    does not hold are left out."""
+    found = positions()
+    for case_id, value in pairs.iterator(CHUNK):
+        if (position := position_of.get(case_id)) is not None:
+            found[value].append(position)
+    return found
 
 
 _index: FacetIndex | None = None
+_builder: threading.Thread | None = None  # the rebuild under way, if any
 _lock = threading.Lock()
 
 
 def current_index() -> FacetIndex:
-    """This process's index, rebuilt first if the catalogue has changed since it was built."""
+    """This process's index: the newest it has, even while a newer one is being built.
+
+    A process with no index yet waits for its first build. With CATALOGUE_INDEX_IN_BACKGROUND
+    off (the tests, where every query runs in one uncommitted transaction that a thread's own
+    connection could not see) the request itself rebuilds, as it has to wait anyway.
+    """
     global _index
     version = CatalogueVersion.current()
     index = _index
     if index is not None and index.version == version:
         return index
+    if not settings.CATALOGUE_INDEX_IN_BACKGROUND:
+        with _lock:
+            if _index is None or _index.version != version:
+                _index = build_index()
+            return _index
+    builder = start_rebuild()
+    if index is not None:
+        return index
+    builder.join(FIRST_BUILD_WAIT)
+    if _index is None:  # the build failed (say the database is down): fail here, and say why
+        with _lock:
+            if _index is None:
+                _index = build_index()
+    return _index
+
+
+def start_rebuild() -> threading.Thread:
+    """Start building a new index in the background, unless that is already under way."""
+    global _builder
     with _lock:
-        if _index is None or _index.version != version:
-            _index = build_index(version)
-            # The index is long-lived and has no reference cycles: move it (and everything
-            # else alive now) out of the collector's sight, or each full collection rescans
-            # its hundreds of thousands of objects (pauses of 60+ ms at 20,000 case studies).
-            gc.freeze()
-        return _index
+        if _builder is None:
+            _builder = threading.Thread(target=_rebuild, name="facet-index", daemon=True)
+            _builder.start()
+        return _builder
+
+
+def _rebuild() -> None:
+    global _index, _builder
+    try:
+        index = build_index()
+        with _lock:
+            _index = index
+    except Exception:
+        logger.exception("The facet index could not be rebuilt; the old one still answers.")
+    finally:
+        connection.close()  # this thread's own connection
+        with _lock:
+            _builder = None
+
+
+def finish_rebuild() -> None:
+    """Wait for the rebuild under way, if any (for tests and benchmarks)."""
+    if (builder := _builder) is not None:
+        builder.join()
+
+
+def index_is_behind(version: str) -> bool:
+    """Whether this process answers from an index older than `version` (a rebuild is under
+    way): a page made now may show the catalogue as it was, so it must not be cached as the
+    page of `version`."""
+    index = _index
+    return index is not None and index.version != version
 
 
 def id_list(ids: list[int]) -> RawSQL:

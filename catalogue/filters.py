@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.functional import cached_property
 
@@ -24,7 +24,7 @@ from partnerships.names import without_generic_words
 from partnerships.vocabulary import FIRST_YEAR, LAST_YEAR
 
 from . import search
-from .facets import FACETS, current_index, id_list
+from .facets import FACETS, SORT_ORDERING, current_index, id_list
 from .models import CaseStudy, EvidenceStrength, ResponseType, ServiceArea
 
 
@@ -44,14 +44,6 @@ SORT_CHOICES = [
     ("start-year", "Start year, earliest first"),
     ("-start-year", "Start year, latest first"),
 ]
-# The same orders as the facet index's (catalogue/facets.py), for outputs sorted in SQL:
-# case studies without a start year come last either way, on both databases.
-SORT_ORDERING = {
-    "newest": [F("published_at").desc(), "title", "pk"],
-    "title": ["title", "pk"],
-    "start-year": [F("start_year").asc(nulls_last=True), "title", "pk"],
-    "-start-year": [F("start_year").desc(nulls_last=True), "title", "pk"],
-}
 
 
 def service_area_choices() -> list[tuple[str, str]]:

@@ -4,6 +4,9 @@ Every case study a serializer meets was fetched from `CaseStudy.objects.publishe
 nested objects come from prefetches, so a page costs the same number of queries at any size.
 """
 
+from urllib.parse import urlencode
+
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -54,6 +57,27 @@ class CaseStudyRefSerializer(serializers.ModelSerializer):
     class Meta:
         model = CaseStudy
         fields = ["slug", "title", "url"]
+
+
+NEWEST_HELP = "The newest published case studies, at most 20; `case_study_count` counts them all."
+
+
+def case_study_count() -> serializers.IntegerField:
+    return serializers.IntegerField(read_only=True, help_text="Its published case studies.")
+
+
+class FilteredListField(serializers.Field):
+    """The address of the API's case study list filtered to this object (all its case studies,
+    where `case_studies` has only the newest)."""
+
+    def __init__(self, parameter: str, **kwargs) -> None:
+        self.parameter = parameter
+        super().__init__(source="slug", read_only=True, **kwargs)
+
+    def to_representation(self, slug: str) -> str:
+        url = reverse("api:case-study-list") + "?" + urlencode({self.parameter: slug})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
 
 
 class CouncilRefSerializer(serializers.ModelSerializer):
@@ -195,8 +219,9 @@ class PartnershipSerializer(serializers.ModelSerializer):
     member_councils = CouncilRefSerializer(many=True)
     partners = MembershipSerializer(many=True, source="memberships")
     case_studies = CaseStudyRefSerializer(
-        many=True, source="published_case_studies", help_text="Published case studies only."
+        many=True, source="published_case_studies", help_text=NEWEST_HELP
     )
+    case_study_count = case_study_count()
 
     class Meta:
         model = Partnership
@@ -212,6 +237,7 @@ class PartnershipSerializer(serializers.ModelSerializer):
             "start_year",
             "end_year",
             "case_studies",
+            "case_study_count",
         ]
 
 
@@ -234,8 +260,10 @@ class CouncilSerializer(serializers.ModelSerializer):
     successors = CouncilRefSerializer(many=True)
     predecessors = CouncilRefSerializer(many=True)
     case_studies = CaseStudyRefSerializer(
-        many=True, source="published_case_studies", help_text="Published case studies only."
+        many=True, source="published_case_studies", help_text=NEWEST_HELP
     )
+    case_study_count = case_study_count()
+    all_case_studies = extend_schema_field(OpenApiTypes.URI)(FilteredListField)("council")
 
     class Meta:
         model = Council
@@ -252,6 +280,8 @@ class CouncilSerializer(serializers.ModelSerializer):
             "successors",
             "predecessors",
             "case_studies",
+            "case_study_count",
+            "all_case_studies",
         ]
 
 
@@ -280,12 +310,22 @@ class ServiceAreaSerializer(serializers.ModelSerializer):
         view_name="api:service-area-detail", lookup_field="slug"
     )
     case_studies = CaseStudyRefSerializer(
-        many=True, source="published_case_studies", help_text="Published case studies only."
+        many=True, source="published_case_studies", help_text=NEWEST_HELP
     )
+    case_study_count = case_study_count()
+    all_case_studies = extend_schema_field(OpenApiTypes.URI)(FilteredListField)("service")
 
     class Meta:
         model = ServiceArea
-        fields = ["slug", "url", "name", "description", "case_studies"]
+        fields = [
+            "slug",
+            "url",
+            "name",
+            "description",
+            "case_studies",
+            "case_study_count",
+            "all_case_studies",
+        ]
 
 
 class VocabularyValueSerializer(serializers.Serializer):

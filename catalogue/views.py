@@ -1,7 +1,7 @@
 from urllib.parse import urlencode
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import (
     Http404,
     HttpRequest,
@@ -25,7 +25,6 @@ from . import citations, exports, search
 from . import compare as comparing
 from .caching import cached_public_page
 from .codebook import codebook as build_codebook
-from .facets import current_index, related_ids
 from .feeds import CaseStudyFeed
 from .filters import FACETS, SORT_CHOICES, CaseStudyFilter, describe, normalised_query
 from .insights import CHARTS, chart_rows, charts, csv_lines
@@ -252,8 +251,7 @@ def case_study_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def related_case_studies(case_study: CaseStudy) -> list[CaseStudy]:
     """Up to five similar published case studies, each with the reasons in words."""
-    ids = related_ids(current_index(), case_study)
-    related = in_order(ids, CaseStudy.objects.published().for_listing())
+    related = list(CaseStudy.objects.published().related_to(case_study).for_listing()[:5])
     areas = {area.pk for area in case_study.service_areas.all()}
     councils = {council.pk for council in case_study.councils.all()}
     for other in related:
@@ -275,27 +273,50 @@ def case_study_permalink(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(case_study, permanent=False)
 
 
+NEWEST_SHOWN = 20  # case studies on a response, council, service area ... page
+
+
+def newest_case_studies(case_studies: QuerySet, list_filter: dict | None = None) -> dict:
+    """The newest few of a page's case studies, how many there are in all and, where the list
+    page has a filter for them, its address: a page that never grows with the catalogue."""
+    shown = list(case_studies.for_listing()[:NEWEST_SHOWN])
+    total = len(shown) if len(shown) < NEWEST_SHOWN else case_studies.count()
+    all_url = ""
+    if list_filter and total > len(shown):
+        all_url = f"{reverse('catalogue:case_study_list')}?{urlencode(list_filter)}"
+    return {"case_studies": shown, "case_study_count": total, "all_case_studies_url": all_url}
+
+
 @cached_public_page
 def response_detail(request: HttpRequest, response: str) -> HttpResponse:
     if response not in ResponseType.values:
         raise Http404("No such response type.")
     response_type = ResponseType(response)
-    case_studies = CaseStudy.objects.published().filter(response=response).for_listing()
     return render(
         request,
         "catalogue/response_detail.html",
-        {"response": response_type, "case_studies": case_studies},
+        {
+            "response": response_type,
+            **newest_case_studies(
+                CaseStudy.objects.published().filter(response=response), {"response": response}
+            ),
+        },
     )
 
 
 @cached_public_page
 def service_area_detail(request: HttpRequest, slug: str) -> HttpResponse:
     service_area = get_object_or_404(ServiceArea, slug=slug)
-    case_studies = CaseStudy.objects.published().filter(service_areas=service_area).for_listing()
     return render(
         request,
         "catalogue/service_area_detail.html",
-        {"service_area": service_area, "case_studies": case_studies},
+        {
+            "service_area": service_area,
+            **newest_case_studies(
+                CaseStudy.objects.published().filter(service_areas=service_area),
+                {"service": slug},
+            ),
+        },
     )
 
 
@@ -309,7 +330,9 @@ def council_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "catalogue/council_detail.html",
         {
             "council": council,
-            "case_studies": CaseStudy.objects.published().filter(councils=council).for_listing(),
+            **newest_case_studies(
+                CaseStudy.objects.published().filter(councils=council), {"council": slug}
+            ),
             "partnerships": council.partnerships.filter(pk__in=public_partnerships()),
         },
     )
@@ -326,10 +349,11 @@ def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "memberships": organisation.memberships.filter(
                 partnership__in=public_partnerships()
             ).select_related("partnership"),
-            "case_studies": CaseStudy.objects.published()
-            .filter(partnership__memberships__organisation=organisation)
-            .distinct()
-            .for_listing(),
+            **newest_case_studies(
+                CaseStudy.objects.published()
+                .filter(partnership__memberships__organisation=organisation)
+                .distinct()
+            ),
         },
     )
 
@@ -350,9 +374,7 @@ def partnership_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "catalogue/partnership_detail.html",
         {
             "partnership": partnership,
-            "case_studies": CaseStudy.objects.published()
-            .filter(partnership=partnership)
-            .for_listing(),
+            **newest_case_studies(CaseStudy.objects.published().filter(partnership=partnership)),
         },
     )
 

@@ -23,7 +23,7 @@ timeout = 30
 graceful_timeout = 20
 keepalive = 5
 # Recycle workers now and then so a slow leak can never take the site down; rarely, since a
-# new worker rebuilds its facet index (seconds at 100,000 case studies).
+# new worker rebuilds its facet index (about a second at 100,000 case studies).
 max_requests = 50_000
 max_requests_jitter = 5_000
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
@@ -32,15 +32,12 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def post_worker_init(worker) -> None:
-    """Build the worker's facet index before it takes its first request: at 100,000 case
-    studies that takes seconds, which no reader should wait for."""
-    from django.db import connection
-
-    from catalogue.facets import current_index
+    """Start building the worker's facet index in the background: the worker answers at once
+    (static files, /healthz, pages that read SQL), and only requests that need the index wait
+    for it (about a second at 100,000 case studies)."""
+    from catalogue.facets import start_rebuild
 
     try:
-        current_index()
-    except Exception as error:  # e.g. the database is down: the first request will say so
-        worker.log.warning("facet index not built at start: %s", error)
-    finally:
-        connection.close()
+        start_rebuild()
+    except Exception as error:  # the first request that needs the index will try again
+        worker.log.warning("facet index not started: %s", error)

@@ -153,6 +153,10 @@ def database(url: str) -> dict:
 DATABASES = {
     "default": database(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Write-ahead logging: a reader (such as a facet index build, which reads everything in
+    # one transaction) never blocks a writer, nor a writer a reader.
+    DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -161,6 +165,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # allkeys-lru policy, see docs/operations.md); otherwise each process's memory, bounded to
 # CATALOGUE_CACHE_ENTRIES pages (a list page is 100-160 KB: 300 pages are under 50 MB).
 CATALOGUE_CACHE = env_bool("CATALOGUE_CACHE", True)
+# Each process rebuilds its facet index (catalogue/facets.py) in a background thread after an
+# edit, answering from the old one meanwhile; off, the request that sees the edit rebuilds it.
+CATALOGUE_INDEX_IN_BACKGROUND = env_bool("CATALOGUE_INDEX_IN_BACKGROUND", True)
 if REDIS_URL := os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {

@@ -25,3 +25,7 @@ STORAGES = {
 # Serve static files from the finders, as in development: tests do not run collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Each test runs in one uncommitted transaction, which a background thread's own connection
+# cannot see: the request rebuilds the facet index itself (tests of the background rebuild
+# turn it on, in committed transactions).
+CATALOGUE_INDEX_IN_BACKGROUND = False

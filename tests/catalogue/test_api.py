@@ -230,7 +230,13 @@ def test_the_actors_list_and_detail(client, catalogue):
     assert partnership["governance"] == Governance.ALLIANCE
     assert partnership["lead_council"]["slug"] == "wigan"
     assert [a["slug"] for a in areas["results"]] == ["adult-social-care", "libraries"]
-    assert len(areas["results"][1]["case_studies"]) == 24
+    libraries = areas["results"][1]
+    assert len(libraries["case_studies"]) == 20  # the newest; the count and link give them all
+    assert libraries["case_study_count"] == 24
+    assert libraries["all_case_studies"] == "http://testserver/api/case-studies/?service=libraries"
+    assert client.get(libraries["all_case_studies"]).json()["count"] == 24
+    assert wigan["case_study_count"] == 2
+    assert partnership["case_study_count"] == len(partnership["case_studies"])
 
 
 @pytest.mark.django_db

@@ -152,3 +152,42 @@ def test_unknown_pages_are_404(client):
     assert client.get("/case-studies/no-such-case/").status_code == 404
     assert client.get("/responses/surrender/").status_code == 404
     assert client.get("/councils/nowhere/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_entity_pages_show_the_newest_20_with_the_total_and_a_link_to_all(
+    client, django_assert_max_num_queries
+):
+    council = make_council(name="Bigshire")
+    area = make_service_area(name="Libraries", slug="libraries")
+    organisation = make_organisation(name="Book Trust")
+    partnership = make_partnership(partners={organisation: "Lender"})
+    titles = [f"Library story {n:02d}" for n in range(23)]  # published oldest first
+    for title in titles:
+        make_case_study(
+            title=title,
+            response=ResponseType.EXIT,
+            councils=[council],
+            service_areas=[area],
+            partnership=partnership,
+        )
+    make_case_study(title="Elsewhere", response=ResponseType.FIGHT)
+    pages = {
+        "/responses/exit/": "/case-studies/?response=exit",
+        f"/service-areas/{area.slug}/": "/case-studies/?service=libraries",
+        council.get_absolute_url(): f"/case-studies/?council={council.slug}",
+        organisation.get_absolute_url(): None,  # the list has no filter for these
+        partnership.get_absolute_url(): None,
+    }
+    for path, all_of_them in pages.items():
+        with django_assert_max_num_queries(9):
+            page = client.get(path).content.decode()
+        assert "23 case studies" in page, path
+        assert page.count('class="card__title"') == 20, path
+        assert titles[-1] in page and titles[3] in page, path  # the newest 20
+        assert titles[2] not in page and titles[0] not in page, path
+        if all_of_them:
+            assert f'<a href="{all_of_them}">See all 23 case studies' in page
+            assert 'data-result-count="23"' in client.get(all_of_them).content.decode()
+        else:
+            assert "See all" not in page

@@ -1,0 +1,77 @@
+"""The facet index after an edit: readers never wait for its rebuild, and a publish in the
+middle of a build never breaks a page."""
+
+import re
+import threading
+
+import pytest
+from django.db import connection
+
+from catalogue import facets
+from catalogue.models import ResponseType, Status
+from tests.factories import make_case_study, make_publisher, make_ready_case_study
+
+
+def count(response) -> int:
+    return int(re.search(r'data-result-count="(\d+)"', response.content.decode())[1])
+
+
+@pytest.mark.django_db(transaction=True)  # the rebuild thread reads through its own connection
+def test_an_edit_never_makes_a_reader_wait_and_shows_after_the_rebuild(
+    client, settings, monkeypatch
+):
+    settings.CATALOGUE_INDEX_IN_BACKGROUND = True
+    settings.CATALOGUE_CACHE = True
+    make_case_study(title="Already there", response=ResponseType.EXIT)
+    draft = make_ready_case_study(
+        title="Just published", status=Status.IN_REVIEW, response=ResponseType.EXIT
+    )
+    monkeypatch.setattr(facets, "_index", None)
+    assert count(client.get("/case-studies/?response=exit")) == 1  # waits for the first build
+    release = threading.Event()
+    build = facets.build_index
+    monkeypatch.setattr(facets, "build_index", lambda: release.wait(10) and build())
+
+    draft.publish(by=make_publisher())
+
+    # The rebuild is held back, yet the reader gets a whole page at once, as it was before.
+    reader = client.get("/case-studies/?response=exit")
+    assert reader.status_code == 200
+    assert count(reader) == 1
+    release.set()
+    facets.finish_rebuild()
+    # The next page after the rebuild shows it (the page made from the old index was not
+    # cached as the new version's).
+    after = client.get("/case-studies/?response=exit")
+    assert count(after) == 2
+    assert "Just published" in after.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_publish_between_a_builds_queries_breaks_nothing(client, monkeypatch):
+    """After the build has read the published case studies and before its next query, a case
+    study is published: the later queries (orders, links) see one the index does not hold."""
+    make_case_study(title="Already there", response=ResponseType.EXIT)
+    draft = make_ready_case_study(
+        title="Published mid-build", status=Status.IN_REVIEW, response=ResponseType.EXIT
+    )
+    publisher = make_publisher()
+    monkeypatch.setattr(facets, "_index", None)
+    published_mid_build = []
+
+    def publish_before_the_orders(execute, sql, params, many, context):
+        if not published_mid_build and '"catalogue_casestudy"."published_at" DESC' in sql:
+            published_mid_build.append(True)
+            draft.publish(by=publisher)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(publish_before_the_orders):
+        response = client.get("/case-studies/?response=exit")
+
+    assert published_mid_build
+    assert response.status_code == 200
+    assert count(response) == 1  # the index read before the publish
+    # The index knew it was older than the catalogue: the next page rebuilds and shows it.
+    after = client.get("/case-studies/?response=exit")
+    assert count(after) == 2
+    assert "Published mid-build" in after.content.decode()
