@@ -15,6 +15,15 @@ from . import exports
 from .citations import LICENCE, SITE_NAME
 from .models import Confidence, EvidenceStrength, OutcomeKind, ResponseType, ServiceArea
 
+# The report whose framing the catalogue follows; pages that name it cite it from here.
+TRANSFORMING_TOGETHER = {
+    "title": "Transforming Together: leading for people and place",
+    "authors": "Joan Munro, Ian Burbidge and Jack Robson",
+    "publisher": "RSA",
+    "year": 2017,
+    "url": "https://www.thersa.org/reports/transforming-together-leading-for-people-and-place",
+}
+
 
 @dataclass(frozen=True)
 class VocabularyEntry:
@@ -88,6 +97,18 @@ VOCABULARIES: list[VocabularyEntry] = [
         Confidence.described,
     ),
 ]
+
+# The vocabularies that grade an outcome: the detail page's outcome table explains them.
+OUTCOME_TERMS = ["outcome_kinds", "evidence_strengths", "confidence"]
+
+
+def outcome_terms() -> list[dict[str, Any]]:
+    return [
+        {"name": v.name, "title": v.title, "about": v.about, "values": v.values()}
+        for v in VOCABULARIES
+        if v.name in OUTCOME_TERMS
+    ]
+
 
 FILE_NOTES = [
     (

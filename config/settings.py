@@ -96,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "catalogue.context_processors.navigation",
+                "catalogue.context_processors.site_facts",
             ],
         },
     },
@@ -195,6 +196,10 @@ if not DEBUG:
     if env_bool("DJANGO_BEHIND_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+# Where readers write to the editors: shown in the footer, the About page and the
+# accessibility statement. Set it for a real site; the default only marks the place.
+CONTACT_EMAIL = os.environ.get("DJANGO_CONTACT_EMAIL") or "catalogue@example.org"
 
 LOGGING = {
     "version": 1,
