@@ -236,8 +236,8 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Read-only JSON API under /api/: Django REST framework, with drf-spectacular for the OpenAPI
-# document and drf-spectacular-sidecar for the Swagger UI files (served from here, no CDN).
-INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar"]
+# document (the reference page at /api/docs/ is rendered from it by catalogue/api_reference.py).
+INSTALLED_APPS += ["rest_framework", "drf_spectacular"]
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -262,8 +262,6 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "ResponseTypeEnum": "catalogue.models.ResponseType",
         "RegionEnum": "partnerships.models.Region",
