@@ -135,6 +135,14 @@ FILE_NOTES = [
         "that apostrophe if you read the file with code; the JSON export has the text as is.",
     ),
     ("Empty values", "An empty CSV cell is null in JSON: not recorded or not applicable."),
+    (
+        "Licence",
+        f"The catalogue's own text and data are licensed under {LICENCE['name']} "
+        f"({LICENCE['url']}): reuse them with credit to the {SITE_NAME.lower()}. The JSON "
+        "export's meta block says so too; a CSV file has no place for it. Council names and "
+        "GSS codes are from the Office for National Statistics, under the Open Government "
+        "Licence v3.0. The sources cited keep their own terms.",
+    ),
     ("Dates", "Date-times are ISO 8601 in UTC, e.g. 2026-11-28T10:15:00Z."),
 ]
 
