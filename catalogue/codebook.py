@@ -137,8 +137,8 @@ FILE_NOTES = [
     ("Empty values", "An empty CSV cell is null in JSON: not recorded or not applicable."),
     (
         "Licence",
-        f"The catalogue's own text and data are licensed under {LICENCE['name']} "
-        f"({LICENCE['url']}): reuse them with credit to the {SITE_NAME.lower()}. The JSON "
+        f"The catalogue's own text and data are licensed under {LICENCE['name']}: reuse "
+        f"them with credit to the {SITE_NAME.lower()}. The JSON "
         "export's meta block says so too; a CSV file has no place for it. Council names and "
         "GSS codes are from the Office for National Statistics, under the Open Government "
         "Licence v3.0. The sources cited keep their own terms.",

@@ -61,6 +61,10 @@ def pages():
         "/codebook/",
         f"/compare/?ids={case_study.slug},{other.slug}",
         "/compare/?ids=no-such-case",
+        "/about/",
+        "/privacy/",
+        "/accessibility/",
+        "/api/docs/",
     ]
 
 
