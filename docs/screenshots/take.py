@@ -4,8 +4,10 @@ Run against a server with the seed data (`make run`, or any base URL):
 
     .venv/bin/python docs/screenshots/take.py http://127.0.0.1:8000 [output-folder]
 
-Uses Playwright with Debian's Chromium. Each page is shot whole, with the charts and tables
-it hides in <details> opened, as PNGs named <page>-<width>.png.
+The folder defaults to var/screenshots/ (git-ignored: a full set is about 12 MB).
+
+Uses Playwright with Debian's Chromium. Each page is shot whole, with the charts and
+explanations it folds into <details> opened, as PNGs named <page>-<width>.png.
 """
 
 import shutil
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+ROOT = Path(__file__).resolve().parents[2]
 WIDTHS = [375, 1280]
 PAGES = {
     "home": "/",
@@ -23,9 +26,9 @@ PAGES = {
     "insights": "/insights/",
     "compare": "/compare/?ids=wigan-deal,south-tyneside-alliance",
 }
-# Pages shot with every <details> open: the list's charts, the outcome terms, chart tables.
-OPENED = {"filtered-list", "detail", "insights"}
-OPEN_EVERY_DETAILS = "document.querySelectorAll('details').forEach(d => d.open = true)"
+# What is opened before the shot: the list's charts, the outcome terms, the councils table.
+OPENED = {"filtered-list": ".charts-preview", "detail": "details.terms", "insights": "details"}
+OPEN = "selector => document.querySelectorAll(selector).forEach(d => d.open = true)"
 
 
 def first_case_studies(page, base: str) -> list[str]:
@@ -37,7 +40,7 @@ def first_case_studies(page, base: str) -> list[str]:
 
 def main() -> None:
     base = sys.argv[1].rstrip("/") if len(sys.argv) > 1 else "http://127.0.0.1:8000"
-    folder = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(__file__).parent
+    folder = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "var" / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -55,7 +58,7 @@ def main() -> None:
             for name, path in pages.items():
                 page.goto(base + path)
                 if name in OPENED:
-                    page.evaluate(OPEN_EVERY_DETAILS)
+                    page.evaluate(OPEN, OPENED[name])
                 file = folder / f"{name}-{width}.png"
                 page.screenshot(path=file, full_page=True)
                 print(file)
