@@ -26,8 +26,8 @@ PAGES = {
     "insights": "/insights/",
     "compare": "/compare/?ids=wigan-deal,south-tyneside-alliance",
 }
-# What is opened before the shot: the list's charts, the outcome terms, the councils table.
-OPENED = {"filtered-list": ".charts-preview", "detail": "details.terms", "insights": "details"}
+# What is opened before the shot: the list's charts and the outcome terms.
+OPENED = {"filtered-list": ".charts-preview", "detail": "details.terms"}
 OPEN = "selector => document.querySelectorAll(selector).forEach(d => d.open = true)"
 
 
