@@ -3,8 +3,8 @@
 `/api/case-studies/` reads the same query string as `/case-studies/` through the same
 `CaseStudyFilter`, so one query means one set of case studies in HTML, charts and JSON; only
 published case studies ever appear. Bad parameters get a 400 with the list page's messages,
-unknown slugs a 404, writes a 405, all as JSON. The OpenAPI document is at /api/schema/ and the
-Swagger UI (served from this site, no CDN) at /api/docs/.
+unknown slugs a 404, writes a 405, all as JSON. The OpenAPI document is at /api/schema/ and a
+reference page read off it (catalogue/api_reference.py) at /api/docs/.
 """
 
 import re
@@ -13,12 +13,15 @@ from collections.abc import Callable
 from django import forms
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.urls import include, path, re_path
+from django.views.decorators.http import require_safe
 from django_filters.fields import MultipleChoiceField
+from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework import routers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend
@@ -38,6 +41,7 @@ from partnerships.models import (
 )
 
 from . import exports
+from .api_reference import reference
 from .codebook import service_areas_described
 from .filters import CaseStudyFilter
 from .models import (
@@ -364,6 +368,13 @@ class CodebookViewSet(viewsets.ViewSet):
         return Response(CodebookSerializer({"vocabularies": vocabularies}).data)
 
 
+@require_safe
+def api_docs(request: HttpRequest) -> HttpResponse:
+    """The API's reference, from the same OpenAPI document /api/schema/ serves."""
+    document = SchemaGenerator().get_schema(request=None, public=True)
+    return render(request, "catalogue/api_docs.html", {"api": reference(document)})
+
+
 def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
     """Any other address under /api/ answers in JSON too."""
     return JsonResponse({"detail": "Not found."}, status=404)
@@ -410,7 +421,7 @@ router.register("codebook", CodebookViewSet, basename="codebook")
 app_name = "api"
 urlpatterns = [
     path("schema/", SpectacularJSONAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", api_docs, name="docs"),
     path("", include(router.urls)),
     re_path(r"^[\s\S]*/$", not_found),  # any character, even a newline
 ]

@@ -90,6 +90,18 @@ VOCABULARIES: list[VocabularyEntry] = [
     ),
 ]
 
+# The vocabularies that grade an outcome: the detail page's outcome table explains them.
+OUTCOME_TERMS = ["outcome_kinds", "evidence_strengths", "confidence"]
+
+
+def outcome_terms() -> list[dict[str, Any]]:
+    return [
+        {"name": v.name, "title": v.title, "about": v.about, "values": v.values()}
+        for v in VOCABULARIES
+        if v.name in OUTCOME_TERMS
+    ]
+
+
 FILE_NOTES = [
     (
         "Encoding",
@@ -115,6 +127,14 @@ FILE_NOTES = [
         "that apostrophe if you read the file with code; the JSON export has the text as is.",
     ),
     ("Empty values", "An empty CSV cell is null in JSON: not recorded or not applicable."),
+    (
+        "Licence",
+        f"The catalogue's own text and data are licensed under {LICENCE['name']}: reuse "
+        f"them with credit to the {SITE_NAME.lower()}. The JSON "
+        "export's meta block says so too; a CSV file has no place for it. Council names and "
+        "GSS codes are from the Office for National Statistics, under the Open Government "
+        "Licence v3.0. The sources cited keep their own terms.",
+    ),
     ("Dates", "Date-times are ISO 8601 in UTC, e.g. 2026-11-28T10:15:00Z."),
 ]
 

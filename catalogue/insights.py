@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db.models import Q
 from django.http import QueryDict
 from django.urls import reverse
 
@@ -215,34 +216,25 @@ class Bar:
     count: int
     url: str
     description: str = ""
-    x: float = 0
-    y: float = 0
-    width: float = 0
-    height: float = 0
-    label_x: float = 0
-    label_y: float = 0
-    count_x: float = 0
-    count_y: float = 0
-    show_label: bool = True
+    percent: float = 0  # of the largest count: the bar's length
 
     def __post_init__(self) -> None:
-        for name in ("x", "y", "width", "height", "label_x", "label_y", "count_x", "count_y"):
-            setattr(self, name, round(getattr(self, name), 1))
+        self.percent = round(self.percent, 1)
 
 
 @dataclass
 class BarChart:
+    """Bars drawn as rows of label, bar and count: they fit any width and their text stays
+    text (a fixed-size drawing shrank to illegible or scrolled on a phone)."""
+
     bars: list[Bar]
-    width: int
-    height: int
-    baseline: float
     unknown: int = 0
     data: list[dict] = field(default_factory=list, repr=False)
     partial: bool = False
 
 
-# Columns: a slot per year, bars rising from a baseline with the year below and the count above.
-COLUMN_SLOT, COLUMN_BAR, COLUMN_TOP, COLUMN_AREA, COLUMN_FOOT = 30, 22, 20, 120, 24
+def bar_percent(count: int, largest: int) -> float:
+    return 100 * count / largest if largest else 0
 
 
 def start_years(filterset: CaseStudyFilter, query: QueryDict) -> BarChart:
@@ -256,46 +248,20 @@ def start_years(filterset: CaseStudyFilter, query: QueryDict) -> BarChart:
     unknown = results.bit_count() - sum(counts.values())
     years = list(range(min(counts), max(counts) + 1)) if counts else []
     largest = max(counts.values(), default=0)
-    # Label every year while they fit, else every other year, else every fifth.
-    every = 1 if len(years) <= 6 else 2 if len(years) <= 12 else 5
-    bars = []
-    for index, year in enumerate(years):
-        n = counts.get(year, 0)
-        height = COLUMN_AREA * n / largest if largest else 0
-        x = index * COLUMN_SLOT + (COLUMN_SLOT - COLUMN_BAR) / 2
-        bars.append(
-            Bar(
-                label=str(year),
-                count=n,
-                url=filter_link(query, year_from=year, year_to=year) if n else "",
-                description=f"Started in {year}: {case_studies(n)}",
-                x=x,
-                y=COLUMN_TOP + COLUMN_AREA - height,
-                width=COLUMN_BAR,
-                height=height,
-                label_x=x + COLUMN_BAR / 2,
-                label_y=COLUMN_TOP + COLUMN_AREA + 16,
-                count_x=x + COLUMN_BAR / 2,
-                count_y=COLUMN_TOP + COLUMN_AREA - height - 5,
-                show_label=year % every == 0
-                or (index in (0, len(years) - 1) and min(year % every, every - year % every) > 1),
-            )
+    bars = [
+        Bar(
+            label=str(year),
+            count=(n := counts.get(year, 0)),
+            url=filter_link(query, year_from=year, year_to=year) if n else "",
+            description=f"Started in {year}: {case_studies(n)}",
+            percent=bar_percent(n, largest),
         )
+        for year in years
+    ]
     data = [{"start_year": year, "case_studies": counts.get(year, 0)} for year in years]
     if unknown:
         data.append({"start_year": "", "case_studies": unknown})
-    return BarChart(
-        bars=bars,
-        width=max(len(years), 1) * COLUMN_SLOT,
-        height=COLUMN_TOP + COLUMN_AREA + COLUMN_FOOT,
-        baseline=COLUMN_TOP + COLUMN_AREA,
-        unknown=unknown,
-        data=data,
-    )
-
-
-# Rows: a band per value, the label on the left, the bar, then the count.
-ROW_BAND, ROW_BAR, ROW_LABEL, ROW_AREA, ROW_COUNT = 34, 24, 140, 260, 40
+    return BarChart(bars=bars, unknown=unknown, data=data)
 
 
 def nations(filterset: CaseStudyFilter, query: QueryDict) -> BarChart:
@@ -304,38 +270,21 @@ def nations(filterset: CaseStudyFilter, query: QueryDict) -> BarChart:
     counts.update(filterset.index.counts("nation", filterset.bits()))
     largest = max(counts.values(), default=0)
     labels = dict(Nation.choices)
-    bars = []
-    for index, (nation, n) in enumerate(counts.items()):
-        y = index * ROW_BAND + (ROW_BAND - ROW_BAR) / 2
-        width = ROW_AREA * n / largest if largest else 0
-        bars.append(
-            Bar(
-                label=str(labels[nation]),
-                count=n,
-                url=filter_link(query, nation=nation) if n else "",
-                description=f"{labels[nation]}: {case_studies(n)}",
-                x=ROW_LABEL,
-                y=y,
-                width=width,
-                height=ROW_BAR,
-                label_x=ROW_LABEL - 8,
-                label_y=y + ROW_BAR / 2 + 5,
-                count_x=ROW_LABEL + width + 6,
-                count_y=y + ROW_BAR / 2 + 5,
-            )
+    bars = [
+        Bar(
+            label=str(labels[nation]),
+            count=n,
+            url=filter_link(query, nation=nation) if n else "",
+            description=f"{labels[nation]}: {case_studies(n)}",
+            percent=bar_percent(n, largest),
         )
+        for nation, n in counts.items()
+    ]
     data = [
         {"nation": nation, "nation_label": str(labels[nation]), "case_studies": n}
         for nation, n in counts.items()
     ]
-    return BarChart(
-        bars=bars,
-        width=ROW_LABEL + ROW_AREA + ROW_COUNT,
-        height=len(bars) * ROW_BAND,
-        baseline=ROW_LABEL,
-        data=data,
-        partial=bool(query.getlist("nation")),
-    )
+    return BarChart(bars=bars, data=data, partial=bool(query.getlist("nation")))
 
 
 # -- hex maps of councils -----------------------------------------------------------------------
@@ -381,18 +330,46 @@ def hex_layout(name: str) -> HexLayout:
     return HexLayout(title=title, hexes=hexes)
 
 
-# Pointy-topped hexes of circumradius HEX_SIZE.
+# Pointy-topped hexes of circumradius HEX_SIZE, below a band where the name of the hexagon
+# pointed at or focused is shown (so a phone's small hexagons need no labels of their own).
 HEX_SIZE = 10
 HEX_WIDTH = math.sqrt(3) * HEX_SIZE
 HEX_ROW = 1.5 * HEX_SIZE
+CAPTION_BAND = 24
 
 
-def hex_corner(index: int) -> str:
+def hex_corner(index: int) -> tuple[float, float]:
     angle = math.radians(60 * index - 90)  # pointy-topped: the first corner points north
-    return f"{HEX_SIZE * math.cos(angle):.2f},{HEX_SIZE * math.sin(angle):.2f}"
+    return HEX_SIZE * math.cos(angle), HEX_SIZE * math.sin(angle)
 
 
-HEX_PATH = "M" + " L".join(hex_corner(index) for index in range(6)) + " Z"
+HEX_PATH = "M" + " L".join(f"{x:.2f},{y:.2f}" for x, y in map(hex_corner, range(6))) + " Z"
+
+
+def neighbours(q: int, r: int) -> list[tuple[int, int]]:
+    """The hexes across each edge, edge k running from corner k to corner k + 1: north-east,
+    east, south-east, south-west, west, north-west. Rows grow northwards; odd rows sit half
+    a hex to the right, so the neighbours above and below depend on the row's parity."""
+    left, right = (q, q + 1) if r % 2 else (q - 1, q)
+    return [(right, r + 1), (q + 1, r), (right, r - 1), (left, r - 1), (q - 1, r), (left, r + 1)]
+
+
+def region_outline(
+    layout: "HexLayout", centres: dict[str, tuple[float, float]], regions: dict[str, str]
+) -> str:
+    """An SVG path along every edge between two regions, and around the map's coast."""
+    by_position = {(h.q, h.r): code for code, h in layout.hexes.items()}
+    corners = [hex_corner(index) for index in range(7)]  # corner 6 is corner 0 again
+    segments = []
+    for code, h in layout.hexes.items():
+        x, y = centres[code]
+        for edge, position in enumerate(neighbours(h.q, h.r)):
+            other = by_position.get(position)
+            # An inner edge is drawn from one side only: the hex west of it.
+            if other is None or (edge < 3 and regions.get(other) != regions.get(code)):
+                (x1, y1), (x2, y2) = corners[edge], corners[edge + 1]
+                segments.append(f"M{x + x1:.1f},{y + y1:.1f}L{x + x2:.1f},{y + y2:.1f}")
+    return "".join(segments)
 
 
 @dataclass
@@ -405,6 +382,10 @@ class PlacedHex:
     shade: int
     url: str
 
+    @property
+    def caption(self) -> str:
+        return f"{self.name}: {case_studies(self.count) if self.count else 'none'}"
+
 
 @dataclass
 class HexMap:
@@ -414,6 +395,8 @@ class HexMap:
     height: float
     linked: list[PlacedHex]
     plain: list[PlacedHex]
+    outline: str = ""
+    caption_y: float = CAPTION_BAND - 8
 
 
 @cache
@@ -429,10 +412,10 @@ def place_hexes(layout: HexLayout) -> tuple[dict[str, tuple[float, float]], floa
     centres = {}
     for code, h in layout.hexes.items():
         x = (h.q - q_min) * HEX_WIDTH + (HEX_WIDTH / 2 if h.r % 2 else 0) + HEX_WIDTH / 2
-        y = (r_max - h.r) * HEX_ROW + HEX_SIZE
+        y = CAPTION_BAND + (r_max - h.r) * HEX_ROW + HEX_SIZE
         centres[code] = (round(x, 2), round(y, 2))
     width = (max(qs) - q_min + 1.5) * HEX_WIDTH
-    height = (r_max - min(rs)) * HEX_ROW + 2 * HEX_SIZE
+    height = CAPTION_BAND + (r_max - min(rs)) * HEX_ROW + 2 * HEX_SIZE
     return centres, round(width, 2), round(height, 2)
 
 
@@ -459,18 +442,23 @@ class CouncilMaps:
 
 
 def council_maps(filterset: CaseStudyFilter, query: QueryDict) -> CouncilMaps:
-    """Both hex maps shaded by how many case studies in the set involve each council: one query."""
+    """Both hex maps shaded by how many case studies in the set involve each council, with
+    the regions outlined: one query, for the councils counted and the regions of those mapped."""
     counts = {
         slug: n for slug, n in filterset.index.counts("council", filterset.bits()).items() if n
     }
-    details = Council.objects.filter(slug__in=list(counts)).values_list(
-        "slug", "name", "gss_code", "council_type", "ended_year"
-    )
-    rows = sorted(
-        ((*council, counts[council[0]]) for council in details),
-        key=lambda row: (-row[-1], row[1]),
-    )
     layouts = {name: hex_layout(name) for name in HEX_FILES}
+    mapped = {code for layout in layouts.values() for code in layout.hexes}
+    details = Council.objects.filter(Q(slug__in=list(counts)) | Q(gss_code__in=mapped))
+    regions, rows = {}, []
+    for slug, name, code, council_type, ended_year, region in details.values_list(
+        "slug", "name", "gss_code", "council_type", "ended_year", "region"
+    ):
+        if code and region:
+            regions[code] = region
+        if slug in counts:
+            rows.append((slug, name, code, council_type, ended_year, counts[slug]))
+    rows.sort(key=lambda row: (-row[-1], row[1]))
     councils = []
     by_code: dict[str, CouncilCount] = {}
     for slug, name, code, council_type, ended_year, n in rows:
@@ -501,7 +489,8 @@ def council_maps(filterset: CaseStudyFilter, query: QueryDict) -> CouncilMaps:
                 code, h.name, x, y, n, shade(n, largest), council.url if council else ""
             )
             (linked if placed.url else plain).append(placed)
-        maps.append(HexMap(name, layout.title, width, height, linked, plain))
+        outline = region_outline(layout, centres, regions)
+        maps.append(HexMap(name, layout.title, width, height, linked, plain, outline))
     return CouncilMaps(
         maps=maps,
         councils=councils,

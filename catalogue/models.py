@@ -11,8 +11,19 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models, transaction
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -221,6 +232,17 @@ class CaseStudyQuerySet(models.QuerySet):
                 ),
             )
         )
+
+    def newest_by_response(self) -> "CaseStudyQuerySet":
+        """Newest first, but taking each response type in turn: the newest of every type,
+        then the second newest of every type, and so on. A batch published at one moment
+        (a seed, an import) would otherwise fill a short list with one type."""
+        turn = Window(
+            RowNumber(),
+            partition_by=[F("response")],
+            order_by=[F("published_at").desc(), F("title").asc()],
+        )
+        return self.annotate(turn=turn).order_by("turn", "-published_at", "title")
 
     def previewable_by(self, user: AbstractBaseUser | AnonymousUser) -> "CaseStudyQuerySet":
         """Unpublished case studies that this person may preview at their public address."""

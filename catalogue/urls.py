@@ -6,6 +6,8 @@ app_name = "catalogue"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("about/", views.about, name="about"),
+    path("privacy/", views.privacy, name="privacy"),
     path("case-studies/", views.case_study_list, name="case_study_list"),
     path("case-studies/<int:pk>/", views.case_study_permalink, name="case_study_permalink"),
     path("case-studies/<slug:slug>/", views.case_study_detail, name="case_study_detail"),

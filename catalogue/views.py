@@ -1,5 +1,6 @@
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Prefetch, QuerySet
 from django.http import (
@@ -24,10 +25,11 @@ from partnerships.models import Council, Membership
 from . import citations, exports, search
 from . import compare as comparing
 from .caching import cached_public_page
+from .codebook import TRANSFORMING_TOGETHER, outcome_terms
 from .codebook import codebook as build_codebook
 from .feeds import CaseStudyFeed
 from .filters import FACETS, SORT_CHOICES, CaseStudyFilter, describe, normalised_query
-from .insights import CHARTS, chart_rows, charts, csv_lines
+from .insights import CHARTS, base_query, chart_rows, charts, csv_lines
 from .models import (
     CaseStudy,
     ResponseType,
@@ -49,7 +51,34 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "responses": [(response, counts[response]) for response in ResponseType],
             "total": sum(counts.values()),
-            "recent": published.for_listing()[:6],
+            "recent": published.newest_by_response().for_listing()[:6],
+        },
+    )
+
+
+@require_safe
+def about(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "catalogue/about.html",
+        {
+            "responses": list(ResponseType),
+            "report": TRANSFORMING_TOGETHER,
+            "outcome_terms": outcome_terms(),
+        },
+    )
+
+
+@require_safe
+def privacy(request: HttpRequest) -> HttpResponse:
+    """The cookies are named from the settings, so the page cannot drift from what is set."""
+    return render(
+        request,
+        "catalogue/privacy.html",
+        {
+            "session_cookie": settings.SESSION_COOKIE_NAME,
+            "csrf_cookie": settings.CSRF_COOKIE_NAME,
+            "session_hours": settings.SESSION_COOKIE_AGE // 3600,
         },
     )
 
@@ -241,12 +270,27 @@ def case_study_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "related": related_case_studies(case_study),
             "preview": preview,
             "citation": citation_for(request, case_study),
+            "list_url": list_url_from(request),
+            "outcome_terms": outcome_terms(),
         },
     )
     if preview:
         patch_cache_control(response, private=True, no_store=True)
         response["X-Robots-Tag"] = "noindex"
     return response
+
+
+def list_url_from(request: HttpRequest) -> str:
+    """The list page as the reader left it: the list's query string comes as `?from=`, and
+    only what the list accepts is kept (valid filters, sort, page), so the breadcrumb can
+    never carry anything else."""
+    url = reverse("catalogue:case_study_list")
+    if not (came_from := QueryDict(request.GET.get("from", "")[:2000])):
+        return url
+    query = base_query(CaseStudyFilter(came_from, queryset=CaseStudy.objects.published()))
+    if (page := came_from.get("page", "")).isdigit() and 1 < int(page) < 100_000:
+        query["page"] = page
+    return f"{url}?{query.urlencode()}" if query else url
 
 
 def related_case_studies(case_study: CaseStudy) -> list[CaseStudy]:

@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "catalogue.context_processors.navigation",
+                "catalogue.context_processors.site_facts",
             ],
         },
     },
@@ -246,6 +247,10 @@ if not DEBUG:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
+# Where readers write to the editors: shown in the footer, the About page and the
+# accessibility statement. Set it for a real site; the default only marks the place.
+CONTACT_EMAIL = os.environ.get("DJANGO_CONTACT_EMAIL") or "catalogue@example.org"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -281,8 +286,8 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Read-only JSON API under /api/: Django REST framework, with drf-spectacular for the OpenAPI
-# document and drf-spectacular-sidecar for the Swagger UI files (served from here, no CDN).
-INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar"]
+# document (the reference page at /api/docs/ is rendered from it by catalogue/api_reference.py).
+INSTALLED_APPS += ["rest_framework", "drf_spectacular"]
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -307,8 +312,6 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "ResponseTypeEnum": "catalogue.models.ResponseType",
         "RegionEnum": "partnerships.models.Region",

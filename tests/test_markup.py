@@ -46,7 +46,7 @@ def pages(client):
     )
     make_outcome(case_study=case_study, figure=7.5, unit="£m")
     make_source(case_study=case_study)
-    make_case_study(councils=[council], service_areas=[area])
+    other = make_case_study(councils=[council], service_areas=[area])
     public = [
         "/",
         "/case-studies/",
@@ -60,6 +60,13 @@ def pages(client):
         area.get_absolute_url(),
         "/responses/exit/",
         "/accessibility/",
+        "/about/",
+        "/privacy/",
+        "/insights/",
+        f"/insights/?service={area.slug}",
+        "/codebook/",
+        f"/compare/?ids={case_study.slug},{other.slug}",
+        "/api/docs/",
         "/no-such-page/",
         "/admin/login/",
     ]

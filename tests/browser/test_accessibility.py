@@ -72,6 +72,10 @@ def pages():
         "/codebook/",
         f"/compare/?ids={case_study.slug},{other.slug}",
         "/compare/?ids=no-such-case",
+        "/about/",
+        "/privacy/",
+        "/accessibility/",
+        "/api/docs/",
     ]
 
 

@@ -15,7 +15,7 @@ from tests.factories import (
     make_service_area,
 )
 
-CARD_LINK = re.compile(r'class="card__title"><a href="/case-studies/([\w-]+)/"')
+CARD_LINK = re.compile(r'class="card__title"><a href="/case-studies/([\w-]+)/(?:\?from=[^"]*)?"')
 
 
 def result_slugs(response) -> list[str]:

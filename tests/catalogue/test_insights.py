@@ -5,9 +5,17 @@ import io
 import re
 
 import pytest
+from django.conf import settings
 
 from catalogue.insights import Hex as HexPosition
-from catalogue.insights import HexLayout, hex_layout, legend, place_hexes, shade
+from catalogue.insights import (
+    HexLayout,
+    hex_layout,
+    legend,
+    place_hexes,
+    region_outline,
+    shade,
+)
 from catalogue.models import ResponseType, Status
 from partnerships.models import CouncilType, Nation, Region
 from tests.factories import make_case_study, make_council, make_service_area
@@ -237,7 +245,10 @@ def test_hex_map_links_each_council_with_case_studies_to_its_filter(client, cata
     }
     assert {h.code for h in upper_tier.linked} == {WIGAN, SURREY}
     assert len(districts.linked) + len(districts.plain) == len(hex_layout("districts").hexes)
-    assert '<a href="/case-studies/?council=wigan" aria-label="Wigan: 2 case studies">' in html
+    wigan = 'href="/case-studies/?council=wigan" aria-label="Wigan: 2 case studies">'
+    assert f'<a class="hexcell" {wigan}' in html
+    # Each hexagon carries the caption shown above the map when it is pointed at or focused.
+    assert ">Wigan: 2 case studies</text>" in html and ">Hartlepool: none</text>" in html
     # Shaded by count: Cardiff has the most.
     shades = {h.code: h.shade for h in districts.linked}
     assert shades[CARDIFF] == 5 and 0 < shades[WIGAN] < 5
@@ -254,6 +265,54 @@ def test_hex_links_keep_the_current_filters(client, catalogue):
     assert {h.code: h.url for h in districts.linked} == {
         CARDIFF: "/case-studies/?response=exit&council=cardiff"
     }
+
+
+def test_region_outlines_follow_the_coast_and_the_borders_between_regions():
+    # Three hexes in a row, west to east, then one to the north-east of the middle one.
+    layout = HexLayout(
+        "Test",
+        {
+            "west": HexPosition("west", "West", q=0, r=0),
+            "middle": HexPosition("middle", "Middle", q=1, r=0),
+            "east": HexPosition("east", "East", q=2, r=0),
+            "north": HexPosition("north", "North", q=1, r=1),
+        },
+    )
+    centres, _, _ = place_hexes(layout)
+
+    def edges(regions: dict[str, str]) -> int:
+        return region_outline(layout, centres, regions).count("M")
+
+    coast = edges(dict.fromkeys(layout.hexes, "a"))
+    # 4 hexes have 24 edges; 4 are shared (west|middle, middle|east, middle|north, east|north).
+    assert coast == 24 - 2 * 4
+    # A border between regions adds each shared edge it follows, once.
+    assert edges({"west": "a", "middle": "b", "east": "b", "north": "b"}) == coast + 1
+    assert edges({"west": "a", "middle": "b", "east": "c", "north": "d"}) == coast + 4
+
+
+def test_the_lightest_shade_stands_out_from_none_and_carries_white_text():
+    css = (settings.BASE_DIR / "static/css/site.css").read_text()
+
+    def fill(name: str) -> str:
+        return re.search(rf"\.{name} {{[^}}]*fill: (#[0-9a-f]{{6}})", css).group(1)
+
+    none = re.search(r"\.shade-0 {[^}]*fill: (#[0-9a-f]{6})", css).group(1)
+    for level in range(1, 6):
+        assert contrast(fill(f"shade-{level}"), none) >= 3, level
+        assert contrast(fill(f"shade-{level}"), "#ffffff") >= 4.5, level
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted([luminance(first), luminance(second)], reverse=True)
+    return (light + 0.05) / (dark + 0.05)
 
 
 def test_hex_layouts_are_read_once_and_keyed_by_gss_code():

@@ -18,7 +18,7 @@ from tests.factories import (
 )
 from tests.outputs import csv_rows
 
-CARD_LINK = re.compile(r'class="card__title"><a href="/case-studies/([\w-]+)/"')
+CARD_LINK = re.compile(r'class="card__title"><a href="/case-studies/([\w-]+)/(?:\?from=[^"]*)?"')
 
 
 def found(client, query: str, **filters) -> list[str]:
