@@ -125,6 +125,7 @@ SHEETS: dict[str, list[Column]] = {
         Column("publisher", False, "Who published it."),
         Column("year", False, "The year it was published."),
         Column("section", False, "The page or section cited, e.g. p. 12."),
+        Column("copy_url", False, "Where a copy is, if the original is gone (a mirror)."),
     ],
     "councils": [
         Column("case_study", True, "The slug of a case study on the first sheet."),
@@ -791,10 +792,17 @@ def check_source(values: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
             WEB_ADDRESS(url)
         except ValidationError:
             problems.append(f"the source URL {url!r} is not a web address starting https://.")
+    copy_url = values.get("copy_url", "") or ""
+    if copy_url:
+        try:
+            WEB_ADDRESS(copy_url)
+        except ValidationError:
+            problems.append(f"the source's copy URL {copy_url!r} is not a web address.")
     year, problem = parse_year(values.get("year", ""), "source year")
     problems += [problem] if problem else []
     source = {
         "url": url,
+        "copy_url": copy_url,
         "title": values.get("title", "") or url,
         "publisher": values.get("publisher", ""),
         "year": year,
@@ -802,7 +810,8 @@ def check_source(values: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
     }
     if not source["title"]:
         problems.append("a source has neither a title nor a URL.")
-    for name, limit in [("url", 500), ("title", 300), ("publisher", 200), ("section", 100)]:
+    for name, limit in [("url", 500), ("copy_url", 500), ("title", 300), ("publisher", 200),
+                        ("section", 100)]:  # fmt: skip
         if len(source[name]) > limit:
             problems.append(f"the source {name} is longer than {limit} characters.")
     return source, problems
@@ -890,7 +899,9 @@ def outcome_key(outcome: Outcome | dict) -> tuple:
 
 def source_key(source: Source | dict) -> tuple:
     get = source.get if isinstance(source, dict) else source.__dict__.get
-    return tuple(get(name) for name in ["url", "title", "publisher", "year", "section"])
+    return tuple(
+        get(name) for name in ["url", "copy_url", "title", "publisher", "year", "section"]
+    )
 
 
 def changes(plan: Plan, case_study: CaseStudy) -> list[str]:

@@ -232,7 +232,27 @@ def active_filters(filterset: CaseStudyFilter, query: QueryDict) -> list[dict]:
     return chips
 
 
-@cached_public_page
+def list_query_from(came_from: str) -> QueryDict:
+    """The list page's query as the reader left it (it comes as `?from=`), keeping only what
+    the list accepts (valid filters, sort, page), so the breadcrumb can carry nothing else."""
+    came_from = QueryDict(came_from[:2000])
+    if not came_from:
+        return QueryDict()
+    query = base_query(CaseStudyFilter(came_from, queryset=CaseStudy.objects.published()))
+    if (page := came_from.get("page", "")).isdigit() and 1 < int(page) < 100_000:
+        query["page"] = page
+    return query
+
+
+def detail_page_query(query: QueryDict) -> QueryDict:
+    """What a case study's page reads from its query string (for the page cache's key)."""
+    normal = QueryDict(mutable=True)
+    if came_from := list_query_from(query.get("from", "")):
+        normal["from"] = came_from.urlencode()
+    return normal
+
+
+@cached_public_page(query=detail_page_query)
 def case_study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     everything_shown = CaseStudy.objects.select_related(
         "partnership__lead_council"
@@ -281,15 +301,9 @@ def case_study_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def list_url_from(request: HttpRequest) -> str:
-    """The list page as the reader left it: the list's query string comes as `?from=`, and
-    only what the list accepts is kept (valid filters, sort, page), so the breadcrumb can
-    never carry anything else."""
+    """The list page as the reader left it, for the breadcrumb."""
     url = reverse("catalogue:case_study_list")
-    if not (came_from := QueryDict(request.GET.get("from", "")[:2000])):
-        return url
-    query = base_query(CaseStudyFilter(came_from, queryset=CaseStudy.objects.published()))
-    if (page := came_from.get("page", "")).isdigit() and 1 < int(page) < 100_000:
-        query["page"] = page
+    query = list_query_from(request.GET.get("from", ""))
     return f"{url}?{query.urlencode()}" if query else url
 
 

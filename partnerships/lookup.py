@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.text import slugify
 
 from .models import Council, Organisation
+from .names import name_key as council_name_key
 
 
 def name_key(name: str) -> str:
@@ -30,7 +31,9 @@ class CouncilLookup:
             self.by_slug[council.slug] = council
             if council.gss_code:
                 self.by_code[council.gss_code] = council
-            names.setdefault(name_key(council.name), []).append(council)
+            # Every name the register knows it by: ONS, official, aliases, usual forms.
+            for key in council.keys():  # noqa: SIM118 (a Council, not a dict)
+                names.setdefault(key, []).append(council)
         # A name two councils share (a former council and its successor) finds neither.
         self.by_name = {key: found[0] for key, found in names.items() if len(found) == 1}
 
@@ -39,7 +42,7 @@ class CouncilLookup:
         return (
             self.by_code.get(reference.upper())
             or self.by_slug.get(reference)
-            or self.by_name.get(name_key(reference))
+            or self.by_name.get(council_name_key(reference))
         )
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from catalogue.models import Confidence, EvidenceStrength, OutcomeKind, ResponseType
+from catalogue.models import Confidence, EvidenceStrength, OutcomeKind, ResponseType, Status
 from partnerships.models import Governance, Region, Sector
 from tests.factories import make_case_study, make_outcome
 
@@ -18,7 +18,7 @@ def shows_every_definition(page: str, vocabulary) -> bool:
 
 @pytest.mark.django_db
 def test_the_case_study_form_defines_response_types_and_outcome_vocabularies(admin_client):
-    case_study = make_case_study()
+    case_study = make_case_study(status=Status.DRAFT)  # a published one's form is read-only
     make_outcome(case_study=case_study)
 
     page = admin_client.get(

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
+from partnerships.admin import labelled_formset
 from partnerships.lookup import name_key, unique_slugs
 from partnerships.models import Governance, Membership, Organisation, Partnership, Sector
 
@@ -177,7 +178,7 @@ class PartnerInline(admin.TabularInline):
         return Membership.objects.select_related("organisation")
 
     def get_formset(self, request: HttpRequest, obj=None, **kwargs):
-        return forms.modelformset_factory(
+        formset = forms.modelformset_factory(
             Membership,
             form=self.form,
             formset=self.formset,
@@ -185,3 +186,4 @@ class PartnerInline(admin.TabularInline):
             extra=self.get_extra(request, obj),
             can_delete=self.has_delete_permission(request, obj),
         )
+        return labelled_formset(formset, "partner")

@@ -21,8 +21,7 @@ from tests.factories import (
     make_service_area,
     make_source,
 )
-
-CARD_LINK = re.compile(r'class="card__title"><a href="/case-studies/([\w-]+)/(?:\?from=[^"]*)?"')
+from tests.html import CARD_LINK
 
 
 def html_slugs(client, query: str) -> tuple[list[str], int]:

@@ -14,8 +14,7 @@ from tests.factories import (
     make_partnership,
     make_service_area,
 )
-
-CARD_LINK = re.compile(r'class="card__title"><a href="/case-studies/([\w-]+)/(?:\?from=[^"]*)?"')
+from tests.html import CARD_LINK
 
 
 def result_slugs(response) -> list[str]:

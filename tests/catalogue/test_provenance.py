@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import transaction
 
-from catalogue.models import Confidence, Source, without_tracking
+from catalogue.models import Confidence, Source, Status, without_tracking
 from partnerships.models import Sector
 from tests.factories import (
     make_case_study,
@@ -74,7 +74,7 @@ def test_an_outcome_cannot_cite_another_case_studys_source():
 
 @pytest.mark.django_db
 def test_the_outcome_admin_refuses_another_case_studys_source_with_a_message(admin_client):
-    case_study, other = make_case_study(), make_case_study()
+    case_study, other = make_case_study(status=Status.DRAFT), make_case_study(status=Status.DRAFT)
     outcome = make_outcome(case_study=case_study)
     foreign = make_source(case_study=other)
 
@@ -195,7 +195,7 @@ def test_tracking_parameters_are_stripped_by_a_bulk_creation_too():
 
 @pytest.mark.django_db
 def test_the_admin_saves_a_source_without_its_tracking_parameters(admin_client):
-    case_study = make_case_study()
+    case_study = make_case_study(status=Status.DRAFT)
 
     admin_client.post(
         "/admin/catalogue/source/add/",

@@ -16,9 +16,8 @@ from tests.factories import (
     make_partnership,
     make_service_area,
 )
+from tests.html import CARD_LINK
 from tests.outputs import csv_rows
-
-CARD_LINK = re.compile(r'class="card__title"><a href="/case-studies/([\w-]+)/(?:\?from=[^"]*)?"')
 
 
 def found(client, query: str, **filters) -> list[str]:

@@ -29,11 +29,9 @@ OGL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3
 def test_the_about_page_credits_its_sources_and_says_how_to_reach_the_editors(client):
     html = client.get("/about/").content.decode()
 
-    assert f'href="{TRANSFORMING_TOGETHER["url"]}"' in html
-    assert (
-        f"{TRANSFORMING_TOGETHER['title']}</a></cite> ({TRANSFORMING_TOGETHER['authors']}, 2017)"
-        in html
-    )
+    report = TRANSFORMING_TOGETHER
+    assert f'href="{report.url}"' in html
+    assert f"{report.title}</a></cite> ({'; '.join(report.authors)}, 2017)" in html
     assert 'href="https://ianburbidge.com/2017/11/02/on-partnerships-for-transformation/"' in html
     assert "Adam Kahane" in html and "Collaborating with the Enemy" in html
     for response in ResponseType:

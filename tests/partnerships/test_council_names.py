@@ -8,8 +8,7 @@ from django.urls import reverse
 from partnerships.models import Council, CouncilType, Nation, Region
 from partnerships.names import derived_names, name_key, without_generic_words
 from tests.factories import make_case_study, make_council
-
-CARD_LINK = re.compile(r'class="card__title"><a href="/case-studies/([\w-]+)/"')
+from tests.html import CARD_LINK
 
 
 @pytest.mark.parametrize(
