@@ -119,7 +119,7 @@ def test_make_run_says_how_to_create_an_account_only_while_there_is_none():
     assert "manage.py accounthint" in (ROOT / "Makefile").read_text()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # SQLite's backup waits for an open transaction
 def test_backups_are_readable_by_their_owner_only(tmp_path):
     written = tmp_path / "backups" / "catalogue.backup"
     written.parent.mkdir()
