@@ -2,12 +2,13 @@
 
 Run against a server with the seed data (`make run`, or any base URL):
 
-    .venv/bin/python docs/screenshots/take.py http://127.0.0.1:8000 [output-folder]
+    .venv/bin/python docs/screenshots/take.py http://127.0.0.1:8000 [output-folder] [jpeg]
 
 The folder defaults to var/screenshots/ (git-ignored: a full set is about 12 MB).
 
 Uses Playwright with Debian's Chromium. Each page is shot whole, with the charts and
-explanations it folds into <details> opened, as PNGs named <page>-<width>.png.
+explanations it folds into <details> opened, as PNGs named <page>-<width>.png (or JPEGs at
+quality 60 with `jpeg`, small enough to keep in docs/screenshots/).
 """
 
 import shutil
@@ -42,6 +43,7 @@ def main() -> None:
     base = sys.argv[1].rstrip("/") if len(sys.argv) > 1 else "http://127.0.0.1:8000"
     folder = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "var" / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
+    jpeg = len(sys.argv) > 3 and sys.argv[3] == "jpeg"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=shutil.which("chromium") or shutil.which("chromium-browser"),
@@ -59,8 +61,11 @@ def main() -> None:
                 page.goto(base + path)
                 if name in OPENED:
                     page.evaluate(OPEN, OPENED[name])
-                file = folder / f"{name}-{width}.png"
-                page.screenshot(path=file, full_page=True)
+                file = folder / f"{name}-{width}.{'jpg' if jpeg else 'png'}"
+                if jpeg:
+                    page.screenshot(path=file, full_page=True, type="jpeg", quality=60)
+                else:
+                    page.screenshot(path=file, full_page=True)
                 print(file)
         browser.close()
 
