@@ -86,6 +86,8 @@ COLUMNS = [
     Column("councils", True, "Councils by GSS code (E08000010), slug (wigan) or name, "
            "separated by semicolons."),
     Column("start_year", False, f"A year from {FIRST_YEAR} to {LAST_YEAR}."),
+    Column("start_year_estimated", False, "yes if the start year is only an estimate."),
+    Column("confidence", False, "How well the sources support the case: high, medium or low."),
     Column("partnership", False, "The partnership's name (or slug). A name the catalogue does "
            "not know creates a partnership, which needs partnership_governance."),
     Column("source_url", True, "The web address of the main source (http:// or https://)."),
@@ -142,8 +144,10 @@ OUTCOME_PARTS = [column.name for column in SHEETS["outcomes"][1:]]
 SOURCE_PARTS = [column.name for column in SHEETS["sources"][1:]]
 # Scalar fields an entry may set, and the JSON export's names for them where they differ.
 SCALARS = ["title", "summary", "body", "response", "secondary_response", "start_year",
-           "partnership", "partnership_governance", "from_transforming_together"]  # fmt: skip
+           "start_year_estimated", "confidence", "partnership", "partnership_governance",
+           "from_transforming_together"]  # fmt: skip
 CASE_STUDY_FIELDS = ["title", "summary", "body", "response", "secondary_response", "start_year",
+                     "start_year_estimated", "confidence",
                      "from_transforming_together"]  # fmt: skip
 GSS_CODE = re.compile(r"^[A-Za-z]\d{8}$")
 WEB_ADDRESS = URLValidator(schemes=["http", "https"])
@@ -646,10 +650,13 @@ def plan_entry(entry: Entry, context: Context) -> tuple[Plan | None, list[str]]:
     if "start_year" in values:
         fields["start_year"], problem = parse_year(values["start_year"], "start year")
         problems += [f"{here}: {problem}"] if problem else []
-    if "from_transforming_together" in values:
-        fields["from_transforming_together"] = values["from_transforming_together"].lower() in {
-            "yes", "true", "1", "y"
-        }  # fmt: skip
+    for name in ["from_transforming_together", "start_year_estimated"]:
+        if name in values:
+            fields[name] = values[name].lower() in {"yes", "true", "1", "y"}
+    if "confidence" in values:
+        fields["confidence"] = values["confidence"].lower()
+        if fields["confidence"] and fields["confidence"] not in VALUES[Confidence]:
+            problems.append(f"{here}: {unknown('confidence', fields['confidence'], Confidence)}")
     for name in ["title", "summary", "response"]:
         now = fields.get(name, getattr(existing, name, "") if existing else "")
         if not now:

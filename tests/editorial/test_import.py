@@ -272,7 +272,7 @@ MALFORMED = {
     ),
     "extra cells": (
         "cases.csv",
-        csv_bytes([row("a-case")]) + b"b,t,s,,adapt,,libraries,wigan,,,https://x.org,,,,,,,,,,,,,extra\n",
+        csv_bytes([row("a-case")]) + b"b,t,s,,adapt,,libraries,wigan,,,,,https://x.org,,,,,,,,,,,,,extra\n",
         "Row 3 has more cells than there are column headings",
     ),
     "not a workbook": ("cases.xlsx", b"PK\x03\x04 not a zip", "not a readable Excel workbook"),

@@ -165,13 +165,14 @@ def test_export_edit_import_round_trips_to_the_right_case_study(client, register
     record = next(r for r in exported["case_studies"] if r["slug"] == edited.slug)
     record["title"] = "After the edit"
     record["outcomes"][1]["figure"] = 4.5
+    record["confidence"], record["start_year_estimated"] = "low", True
     content = json.dumps(exported).encode()
     # Published: refused, so that nothing goes live without a Publisher.
     refused = import_case_studies(content=content, filename="export.json", dry_run=False)
     assert refused.problems == [
         f"Case study {exported['case_studies'].index(record) + 1} ({edited.slug}): published: "
         "edit it in the admin so a Publisher can review the change (the file changes its "
-        "title, outcomes)."
+        "title, start year is an estimate, research confidence, outcomes)."
     ]
     edited.unpublish(by=make_publisher())
 
@@ -182,6 +183,7 @@ def test_export_edit_import_round_trips_to_the_right_case_study(client, register
     assert report.problems == [] and [plan.slug for plan in report.updated] == [edited.slug]
     edited.refresh_from_db()
     assert edited.title == "After the edit"
+    assert (edited.confidence, edited.start_year_estimated) == ("low", True)
     assert [o.figure_text for o in edited.outcomes.order_by("pk")] == ["", "£4.5m"]
     assert edited.sources.count() == 1 and edited.councils.count() == 1
     assert history.versions(edited).first().history_change_reason == "Imported from export.json"
