@@ -1174,8 +1174,9 @@ def record_first_versions(
     target = [quote(historical._meta.get_field(name).column) for name in tracked + extra]
     source = [quote(model._meta.get_field(name).column) for name in tracked]
     placeholders = ", ".join(["%s"] * len(case_study_ids))
+    # Only quoted table and column names from the models go into the text; values are params.
     sql = (
-        f"INSERT INTO {quote(historical._meta.db_table)} ({', '.join(target)}) "
+        f"INSERT INTO {quote(historical._meta.db_table)} ({', '.join(target)}) "  # nosec B608
         f"SELECT {', '.join(source)}, %s, %s, '+', %s FROM {quote(model._meta.db_table)} "
         f"WHERE {quote(model._meta.get_field('case_study').column)} IN ({placeholders})"
     )

@@ -18,7 +18,9 @@ import re
 import zipfile
 from collections.abc import Iterator
 from typing import IO, Any
-from xml.etree.ElementTree import Element, ParseError
+
+# Types only: every parse goes through defusedxml's iterparse below.
+from xml.etree.ElementTree import Element, ParseError  # nosec B405
 
 from defusedxml.common import DefusedXmlException
 from defusedxml.ElementTree import iterparse
