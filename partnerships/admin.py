@@ -59,6 +59,8 @@ def labelled_formset(formset: type, noun: str) -> type:
             super().add_fields(form, index)
             row = f"{noun} {index + 1}" if index is not None else f"new {noun}"
             for name, field in form.fields.items():
+                if field.widget.is_hidden:  # nothing to read out; HTML forbids aria-* there
+                    continue
                 label = field.label or name.replace("_", " ").capitalize()
                 field.widget.attrs.setdefault("aria-label", f"{label} ({row})")
 
