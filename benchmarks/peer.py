@@ -1,151 +1,162 @@
-"""The Datasette peer's data: the app's published case studies as one flat SQLite table.
+"""The Datasette peer's data: the app's published case studies with the same meaning as ours.
 
-    DATABASE_URL=sqlite:////tmp/bench/20k.sqlite3 .venv/bin/python benchmarks/peer.py OUT.db \
-        [--sqlite-utils benchmarks/.venv-peer/bin/sqlite-utils]
+    DATABASE_URL=sqlite:////tmp/bench/20k.sqlite3 .venv/bin/python benchmarks/peer.py OUT.db
 
-The table is laid out as ../shared/bench/make_cases_db.py lays out its `cases` table (one row
-per case study: id, title, council, region, response_type, service_area, year, summary) plus
-the slug, so Datasette serves exactly the case studies our catalogue serves, with the same ids.
-A case study with several councils or service areas gets the first by name of each: a flat
-table has one value per column, which is the point of the comparison.
+A comparison counts only when both sides answer the same question (../shared/bench/README.md,
+"Same meaning on both sides"), so the peer gets what our catalogue has, laid out the way
+Datasette serves it best:
 
-`export_case_studies` needs only Django and the standard library's sqlite3 (the tests use it
-as it is). The full-text index is added afterwards with sqlite-utils from the benchmark-only
-virtualenv, `sqlite-utils enable-fts OUT.db cases title summary --fts5`, exactly as
-../shared/bench/bench_datasette.sh does, so Datasette finds the index as it expects to.
+- `cases`: one row per published case study, with the same ids, and one column per column of
+  our CSV export holding exactly the text of our CSV cell (built by `catalogue.exports`), so
+  Datasette's CSV of a filter carries what ours carries. `service_areas` holds the areas as a
+  JSON array instead, for Datasette's array facet (`_facet_array=service_areas`).
+- `case_service_areas`: the many-to-many table (case id, service area), indexed both ways, for
+  filtering by service area with Datasette's `_through`, an indexed lookup.
+- `cases_fts`: an FTS5 index over the same four weighted texts our search indexes
+  (`catalogue.search.search_document`: title; summary with councils, partners and service
+  areas; body; outcomes), with the same tokenizer, declared to Datasette in `metadata.json`
+  (`fts_table`, `fts_pk`). So a search matches exactly the case studies ours matches.
+- Plain indexes on the columns the scenarios filter and facet on.
+
+`metadata.json` is written next to OUT.db. Needs only Django and the standard library.
 """
 
 import argparse
+import json
 import os
 import sqlite3
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 TABLE = "cases"
-COLUMNS = [
-    "id",
-    "slug",
-    "title",
-    "council",
-    "region",
-    "response_type",
-    "service_area",
-    "year",
-    "summary",
-]
-# The filter and facet columns get plain indexes, as bench_datasette.sh gives them (same names
-# as `sqlite-utils create-index` would choose).
-INDEXED = ["response_type", "service_area", "region", "year", "council"]
-CHUNK = 2000
-
-CREATE_TABLE = f"""
-CREATE TABLE {TABLE} (
-    id INTEGER PRIMARY KEY,
-    slug TEXT NOT NULL UNIQUE,
-    title TEXT NOT NULL,
-    council TEXT NOT NULL,
-    region TEXT NOT NULL,
-    response_type TEXT NOT NULL,
-    service_area TEXT NOT NULL,
-    year INTEGER,
-    summary TEXT NOT NULL
-)
-"""
+THROUGH = "case_service_areas"
+FTS = "cases_fts"
+# What our FTS5 table uses (catalogue/migrations/0002_search.py).
+TOKENIZE = "porter unicode61 remove_diacritics 2"
+INTEGER_COLUMNS = {"id", "start_year", "outcome_count"}
+INDEXED = ["response", "start_year"]
+CHUNK = 1000
+BASE_URL = "https://catalogue.example"
+# Bumped when the layout changes, so the harness rebuilds a peer file of an older layout.
+LAYOUT = 2
 
 
-def first_by_name(pairs: Iterator[tuple[int, str]]) -> dict[int, str]:
-    """{case study id: the first name}, from (id, name) pairs sorted by id then name."""
-    first: dict[int, str] = {}
-    for case_study_id, name in pairs:
-        first.setdefault(case_study_id, name)
-    return first
+def export_columns() -> list[str]:
+    from catalogue.exports import COLUMNS
+
+    return [column.name for column in COLUMNS]
 
 
-def flat_rows() -> Iterator[tuple]:
-    """One tuple per published case study, in COLUMNS order, by id."""
+def case_rows() -> Iterator[tuple[tuple, list[str]]]:
+    """(the row for `cases`, its service area slugs) per published case study, by id."""
+    from catalogue.exports import COLUMNS, cell, rows
     from catalogue.models import CaseStudy
-    from partnerships.models import Region
 
-    published = CaseStudy.objects.published()
-    councils = CaseStudy.councils.through.objects.filter(casestudy__in=published.values("pk"))
-    areas = CaseStudy.service_areas.through.objects.filter(casestudy__in=published.values("pk"))
-    council_names = first_by_name(
-        councils.order_by("casestudy_id", "council__name")
-        .values_list("casestudy_id", "council__name")
-        .iterator(chunk_size=CHUNK)
+    found = rows(
+        case_studies=CaseStudy.objects.published().order_by("pk"),
+        base_url=BASE_URL,
+        chunk_size=CHUNK,
     )
-    region_of = first_by_name(
-        councils.order_by("casestudy_id", "council__name")
-        .values_list("casestudy_id", "council__region")
-        .iterator(chunk_size=CHUNK)
-    )
-    area_names = first_by_name(
-        areas.order_by("casestudy_id", "servicearea__name")
-        .values_list("casestudy_id", "servicearea__name")
-        .iterator(chunk_size=CHUNK)
-    )
-    regions = dict(Region.choices)
-    rows = (
-        published.order_by("pk")
-        .values_list("pk", "slug", "title", "response", "start_year", "summary")
-        .iterator(chunk_size=CHUNK)
-    )
-    for pk, slug, title, response, year, summary in rows:
-        region = region_of.get(pk, "")
-        yield (
-            pk,
-            slug,
-            title,
-            council_names.get(pk, ""),
-            regions.get(region, region),
-            response,
-            area_names.get(pk, ""),
-            year,
-            summary,
-        )
+    for row in found:
+        areas = [area.slug for area in row.service_areas]
+        values = []
+        for column in COLUMNS:
+            if column.name == "service_areas":
+                values.append(json.dumps(areas))
+            elif column.name in INTEGER_COLUMNS:
+                values.append(column.get(row))
+            else:
+                values.append(cell(column.get(row)))
+        yield tuple(values), areas
+
+
+def search_rows(ids: list[int]) -> Iterator[tuple]:
+    from catalogue.search import documents
+
+    for start in range(0, len(ids), CHUNK):
+        for pk, texts in documents(ids[start : start + CHUNK]):
+            yield (pk, *texts)
 
 
 def export_case_studies(path: Path) -> int:
-    """Write the flat `cases` table (and its column indexes) to a new SQLite file at `path`.
+    """Write the peer's tables to a new SQLite file at `path`, and its metadata.json beside it.
 
-    Reads through the configured Django database; returns the number of rows written.
+    Reads through the configured Django database; returns the number of case studies written.
     """
     path = Path(path)
-    if path.exists():
-        path.unlink()
+    path.unlink(missing_ok=True)
+    columns = export_columns()
+    definitions = ", ".join(
+        f"{name} INTEGER PRIMARY KEY" if name == "id"
+        else f"{name} INTEGER" if name in INTEGER_COLUMNS
+        else f"{name} TEXT"
+        for name in columns
+    )  # fmt: skip
     connection = sqlite3.connect(path)
     try:
-        connection.execute(CREATE_TABLE)
-        placeholders = ", ".join("?" for _ in COLUMNS)
+        connection.execute(f"CREATE TABLE {TABLE} ({definitions})")
+        connection.execute(
+            f"CREATE TABLE {THROUGH} (case_id INTEGER NOT NULL REFERENCES {TABLE}(id), "
+            "service_area TEXT NOT NULL, PRIMARY KEY (case_id, service_area))"
+        )
+        connection.execute(
+            f"CREATE VIRTUAL TABLE {FTS} USING fts5(title, people, body, outcomes, "
+            f"tokenize = '{TOKENIZE}')"
+        )
+        placeholders = ", ".join("?" for _ in columns)
+        insert = f"INSERT INTO {TABLE} ({', '.join(columns)}) VALUES ({placeholders})"
+        ids = []
+        for values, areas in case_rows():
+            connection.execute(insert, values)
+            connection.executemany(
+                f"INSERT INTO {THROUGH} VALUES (?, ?)", [(values[0], area) for area in areas]
+            )
+            ids.append(values[0])
         connection.executemany(
-            f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({placeholders})", flat_rows()
+            f"INSERT INTO {FTS} (rowid, title, people, body, outcomes) VALUES (?, ?, ?, ?, ?)",
+            search_rows(ids),
         )
         for column in INDEXED:
             connection.execute(f"CREATE INDEX idx_{TABLE}_{column} ON {TABLE} ({column})")
+        connection.execute(f"CREATE INDEX idx_{THROUGH}_area ON {THROUGH} (service_area, case_id)")
+        connection.execute(f"PRAGMA user_version = {LAYOUT}")
         connection.commit()
+        connection.execute("ANALYZE")
         (written,) = connection.execute(f"SELECT count(*) FROM {TABLE}").fetchone()
     finally:
         connection.close()
+    metadata_path(path).write_text(json.dumps(metadata(path), indent=2))
     return written
 
 
-def enable_fts(path: Path, sqlite_utils: Path) -> None:
-    """The FTS5 index on title and summary, made by sqlite-utils as Datasette's docs describe."""
-    subprocess.run(
-        [str(sqlite_utils), "enable-fts", str(path), TABLE, "title", "summary", "--fts5"],
-        check=True,
-        timeout=1800,
-    )
+def metadata_path(path: Path) -> Path:
+    return Path(path).with_name("metadata.json")
+
+
+def metadata(path: Path) -> dict:
+    """Datasette's metadata: the FTS table of `cases` (it holds its own copy of the texts)."""
+    database = Path(path).stem
+    if database.endswith(".partial"):
+        database = database.removesuffix(".partial")
+    return {"databases": {database: {"tables": {TABLE: {"fts_table": FTS, "fts_pk": "id"}}}}}
+
+
+def layout(path: Path) -> tuple[int, int]:
+    """(the layout version, the number of case studies) of an existing peer file."""
+    with sqlite3.connect(path) as connection:
+        (version,) = connection.execute("PRAGMA user_version").fetchone()
+        try:
+            (count,) = connection.execute(f"SELECT count(*) FROM {TABLE}").fetchone()
+        except sqlite3.DatabaseError:
+            count = -1
+    connection.close()
+    return version, count
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="the SQLite file to write (replaced)")
-    parser.add_argument(
-        "--sqlite-utils", type=Path, help="also add the FTS5 index with this sqlite-utils"
-    )
     args = parser.parse_args()
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -154,8 +165,6 @@ def main() -> None:
 
     django.setup()
     written = export_case_studies(args.out)
-    if args.sqlite_utils:
-        enable_fts(args.out, args.sqlite_utils)
     print(f"wrote {written} case studies to {args.out}")
 
 

@@ -138,8 +138,6 @@ def indexing_deferred() -> Iterator[None]:
 
 def index_case_studies(ids: Iterable[int]) -> None:
     """Rebuild the search index entries of these case studies (or later, if deferred)."""
-    from .models import CaseStudy
-
     ids = list(ids)
     if not ids:
         return
@@ -149,19 +147,24 @@ def index_case_studies(ids: Iterable[int]) -> None:
         return
     for start in range(0, len(ids), INDEX_BATCH):
         batch = ids[start : start + INDEX_BATCH]
-        case_studies = CaseStudy.objects.filter(pk__in=batch).prefetch_related(
-            "councils", "service_areas", "outcomes", "partnership__organisations__former_names"
-        )
+        found = list(documents(batch))
         with connection.cursor() as cursor:
             if is_postgresql():
-                cursor.executemany(
-                    PG_INDEX, [(*search_document(cs), cs.pk) for cs in case_studies]
-                )
+                cursor.executemany(PG_INDEX, [(*texts, pk) for pk, texts in found])
             else:
                 cursor.executemany(FTS_DELETE, [(pk,) for pk in batch])
-                cursor.executemany(
-                    FTS_INSERT, [(cs.pk, *search_document(cs)) for cs in case_studies]
-                )
+                cursor.executemany(FTS_INSERT, [(pk, *texts) for pk, texts in found])
+
+
+def documents(ids: list[int]) -> Iterator[tuple[int, list[str]]]:
+    """(id, the four weighted texts) of each of these case studies that exists."""
+    from .models import CaseStudy
+
+    case_studies = CaseStudy.objects.filter(pk__in=ids).prefetch_related(
+        "councils", "service_areas", "outcomes", "partnership__organisations__former_names"
+    )
+    for case_study in case_studies:
+        yield case_study.pk, search_document(case_study)
 
 
 def forget_case_studies(ids: Iterable[int]) -> None:
