@@ -140,6 +140,20 @@ class FacetIndex:
                     break
         return found
 
+    def newest_in_turn(self, facet: str, limit: int) -> list[int]:
+        """The newest case study of each option of `facet`, then the second newest of each,
+        and so on, each turn newest first: `limit` ids. A batch published at one moment (a
+        seed, an import) would otherwise fill a short list with one option."""
+        # `limit` of each option: enough even when all but one have fewer than a turn each.
+        turn_of = {
+            pk: turn
+            for bits in self.options[facet].values()
+            for turn, pk in enumerate(self.ordered_ids(bits, "newest", limit=limit))
+        }
+        newest_first = self.ordered_ids(self.of_ids(turn_of), "newest")
+        # A stable sort: within a turn, newest first.
+        return sorted(newest_first, key=turn_of.__getitem__)[:limit]
+
     def ids_in(self, within: int) -> list[int]:
         """The ids of the case studies in `within`, in no particular order: fast when few."""
         found = []

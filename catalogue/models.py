@@ -21,9 +21,8 @@ from django.db.models import (
     Subquery,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -233,17 +232,6 @@ class CaseStudyQuerySet(models.QuerySet):
             )
         )
 
-    def newest_by_response(self) -> "CaseStudyQuerySet":
-        """Newest first, but taking each response type in turn: the newest of every type,
-        then the second newest of every type, and so on. A batch published at one moment
-        (a seed, an import) would otherwise fill a short list with one type."""
-        turn = Window(
-            RowNumber(),
-            partition_by=[F("response")],
-            order_by=[F("published_at").desc(), F("title").asc()],
-        )
-        return self.annotate(turn=turn).order_by("turn", "-published_at", "title")
-
     def previewable_by(self, user: AbstractBaseUser | AnonymousUser) -> "CaseStudyQuerySet":
         """Unpublished case studies that this person may preview at their public address."""
         if user.is_active and user.is_staff and user.has_perm("catalogue.view_casestudy"):
@@ -298,12 +286,6 @@ class CaseStudyQuerySet(models.QuerySet):
             )
             .order_by("-similarity", *newest)
         )
-
-    def counts_by_response(self) -> dict[str, int]:
-        rows = self.order_by().values_list("response").annotate(n=Count("pk"))
-        counts = dict.fromkeys(ResponseType.values, 0)
-        counts.update(dict(rows))
-        return counts
 
 
 # Kept by name: catalogue/history.py records one version after a save made of many parts.
@@ -394,6 +376,13 @@ class CaseStudy(models.Model):
     class Meta:
         verbose_name_plural = "case studies"
         ordering = ["-published_at", "title"]
+        indexes = [
+            # The newest published case studies in the default order, read in order and
+            # stopped at a LIMIT (related case studies) instead of sorting every one.
+            models.Index(
+                fields=["status", "-published_at", "title", "id"], name="casestudy_newest"
+            ),
+        ]
         permissions = [
             ("submit_casestudy", "Can submit case studies for review"),
             ("publish_casestudy", "Can publish case studies"),

@@ -27,6 +27,7 @@ from . import compare as comparing
 from .caching import cached_public_page
 from .codebook import TRANSFORMING_TOGETHER, outcome_terms
 from .codebook import codebook as build_codebook
+from .facets import current_index
 from .feeds import CaseStudyFeed
 from .filters import FACETS, SORT_CHOICES, CaseStudyFilter, describe, normalised_query
 from .insights import CHARTS, base_query, chart_rows, charts, csv_lines
@@ -39,19 +40,22 @@ from .models import (
 )
 
 PAGE_SIZE = 20
+HOME_RECENT = 6  # recent case studies on the home page
 
 
 @cached_public_page
 def home(request: HttpRequest) -> HttpResponse:
-    published = CaseStudy.objects.published()
-    counts = published.counts_by_response()
+    # Counted and chosen in the facet index: in SQL both read the whole catalogue.
+    index = current_index()
+    counts = index.counts("response", index.everything)
+    recent = index.newest_in_turn("response", HOME_RECENT)
     return render(
         request,
         "catalogue/home.html",
         {
-            "responses": [(response, counts[response]) for response in ResponseType],
-            "total": sum(counts.values()),
-            "recent": published.newest_by_response().for_listing()[:6],
+            "responses": [(response, counts.get(response, 0)) for response in ResponseType],
+            "total": len(index.ids),
+            "recent": in_order(recent, CaseStudy.objects.published().for_listing()),
         },
     )
 
