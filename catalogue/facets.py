@@ -18,6 +18,7 @@ one object per case study: small for memory, and invisible to the garbage collec
 """
 
 import bisect
+import heapq
 import json
 import logging
 import threading
@@ -59,6 +60,8 @@ SORT_ORDERING = {
     "-start-year": [F("start_year").desc(nulls_last=True), "title", "pk"],
 }
 EVIDENCE_RANK = {value: rank for rank, value in enumerate(EvidenceStrength.values)}
+RELATED_SHOWN = 5  # related case studies on a case study's page
+RELATED_POOL = 50  # newest case studies considered among those sharing only a service area
 # How long a request waits for a new process's first index before building one itself.
 FIRST_BUILD_WAIT = 15  # seconds
 
@@ -70,6 +73,7 @@ class FacetIndex:
     options: dict[str, dict[str, int]] = field(default_factory=dict)  # facet -> value -> bits
     years: dict[int, int] = field(default_factory=dict)  # start year -> bits
     orders: dict[str, array] = field(default_factory=dict)  # sort -> positions in order
+    newest_rank: array = field(default_factory=lambda: array("i"))  # position -> rank, newest 0
     council_names: dict[str, str] = field(default_factory=dict)  # slug -> name, in use only
     council_also: dict[str, list[str]] = field(default_factory=dict)  # slug -> other names
     council_keys: set[str] = field(default_factory=set)  # names.name_key of every name
@@ -154,15 +158,51 @@ class FacetIndex:
         # A stable sort: within a turn, newest first.
         return sorted(newest_first, key=turn_of.__getitem__)[:limit]
 
-    def ids_in(self, within: int) -> list[int]:
-        """The ids of the case studies in `within`, in no particular order: fast when few."""
-        found = []
+    def related(
+        self, pk: int, *, councils: list[str], areas: list[str], response: str, partners: list[int]
+    ) -> list[int]:
+        """The ids of the published case studies most like case study `pk`, best first, at
+        most RELATED_SHOWN.
+
+        Shared councils and the same partnership (`partners`: its published case studies)
+        weigh 3, each shared service area and the same response 2; ties go to the newest.
+        Scored exactly over every case study sharing a council or the partnership, and over
+        the newest RELATED_POOL sharing a service area (tens of thousands may), with and
+        without the same response: a bounded number of candidates, read from bitmaps.
+        """
+        same_partnership = self.of_ids(partners)
+        same_response = self.options["response"].get(response, 0)
+        weighed = [
+            *((self.options["council"].get(slug, 0), 3) for slug in councils),
+            (same_partnership, 3),
+            *((self.options["service"].get(slug, 0), 2) for slug in areas),
+            (same_response, 2),
+        ]
+        itself = self.of_ids([pk])
+        in_area = self.select("service", areas) & ~itself
+        pool = self.select("council", councils) | same_partnership
+        for within in (in_area, in_area & same_response):
+            pool |= self.of_ids(self.ordered_ids(within, "newest", limit=RELATED_POOL))
+        pool &= ~itself
+        tests = [(self.as_bytes(bits), weight) for bits, weight in weighed if bits & pool]
+
+        def rank(p: int) -> tuple[int, int]:
+            score = sum(weight for bits, weight in tests if bits[p >> 3] & (1 << (p & 7)))
+            return -score, self.newest_rank[p]
+
+        best = heapq.nsmallest(RELATED_SHOWN, self.positions_in(pool), key=rank)
+        return [self.ids[p] for p in best]
+
+    def positions_in(self, within: int) -> Iterator[int]:
         for byte_number, byte in enumerate(self.as_bytes(within)):
             while byte:
                 low = byte & -byte
-                found.append(self.ids[(byte_number << 3) + low.bit_length() - 1])
+                yield (byte_number << 3) + low.bit_length() - 1
                 byte ^= low
-        return found
+
+    def ids_in(self, within: int) -> list[int]:
+        """The ids of the case studies in `within`, in no particular order: fast when few."""
+        return [self.ids[p] for p in self.positions_in(within)]
 
 
 def bitmap(positions: Iterable[int]) -> int:
@@ -267,6 +307,9 @@ def build_index() -> FacetIndex:
     del position_of, by_partnership
 
     no_year = 10_000  # case studies without a start year come last either way
+    index.newest_rank = array("i", bytes(4 * len(newest)))
+    for rank, p in enumerate(newest):
+        index.newest_rank[p] = rank
     index.orders = {
         "newest": newest,
         "title": by_title,

@@ -12,17 +12,9 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models, transaction
 from django.db.models import (
-    Case,
-    Count,
-    Exists,
     F,
-    OuterRef,
     Q,
-    Subquery,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -209,9 +201,6 @@ class ServiceArea(models.Model):
         return reverse("catalogue:service_area_detail", kwargs={"slug": self.slug})
 
 
-RELATED_POOL = 50  # newest case studies considered among those sharing only a service area
-
-
 class CaseStudyQuerySet(models.QuerySet):
     def published(self) -> "CaseStudyQuerySet":
         """What the public may see. Every public view, feed and export starts here."""
@@ -241,51 +230,6 @@ class CaseStudyQuerySet(models.QuerySet):
     def not_checked_since(self, day: date) -> "CaseStudyQuerySet":
         """Case studies whose sources nobody has re-verified since `day` (or ever)."""
         return self.filter(Q(last_checked__isnull=True) | Q(last_checked__lt=day))
-
-    def related_to(self, case_study: "CaseStudy") -> "CaseStudyQuerySet":
-        """Those most like `case_study`, best first; slice it.
-
-        Shared councils and the same partnership weigh 3, each shared service area and the
-        same response 2; ties go to the newest. Scored exactly over every case study sharing a
-        council or the partnership, and over the newest few sharing a service area (there can
-        be tens of thousands of those), so it reads a bounded number of rows through indexes.
-        """
-        councils = [council.pk for council in case_study.councils.all()]
-        areas = [area.pk for area in case_study.service_areas.all()]
-        council_links = self.model.councils.through.objects.filter(council_id__in=councils)
-        area_links = self.model.service_areas.through.objects.filter(servicearea_id__in=areas)
-        others = self.exclude(pk=case_study.pk)
-        in_area = others.filter(Exists(area_links.filter(casestudy_id=OuterRef("pk"))))
-        newest = self.model._meta.ordering + ["pk"]
-        candidates = {
-            *council_links.values_list("casestudy_id", flat=True),
-            *in_area.order_by(*newest).values_list("pk", flat=True)[:RELATED_POOL],
-            *in_area.filter(response=case_study.response)
-            .order_by(*newest)
-            .values_list("pk", flat=True)[:RELATED_POOL],
-        }
-        similar = Q(pk__in=candidates)
-        same_partnership = Value(0)
-        if case_study.partnership_id is not None:
-            similar |= Q(partnership_id=case_study.partnership_id)
-            same_partnership = Case(
-                When(partnership_id=case_study.partnership_id, then=3), default=0
-            )
-
-        def shared(links: models.QuerySet) -> Coalesce:
-            counted = links.filter(casestudy_id=OuterRef("pk")).order_by().values("casestudy_id")
-            return Coalesce(Subquery(counted.annotate(n=Count("pk")).values("n")), 0)
-
-        return (
-            others.filter(similar)
-            .annotate(
-                similarity=3 * shared(council_links)
-                + same_partnership
-                + 2 * shared(area_links)
-                + Case(When(response=case_study.response, then=2), default=0)
-            )
-            .order_by("-similarity", *newest)
-        )
 
 
 # Kept by name: catalogue/history.py records one version after a save made of many parts.

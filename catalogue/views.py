@@ -145,7 +145,8 @@ def case_study_list(request: HttpRequest) -> HttpResponse:
 
 def in_order(ids: list[int], queryset) -> list[CaseStudy]:
     """The case studies with these ids, in the order of the ids."""
-    found = queryset.in_bulk(ids)
+    # Unordered: read by primary key, not by walking an index in the queryset's order.
+    found = queryset.order_by().in_bulk(ids)
     return [found[pk] for pk in ids if pk in found]
 
 
@@ -312,8 +313,22 @@ def list_url_from(request: HttpRequest) -> str:
 
 
 def related_case_studies(case_study: CaseStudy) -> list[CaseStudy]:
-    """Up to five similar published case studies, each with the reasons in words."""
-    related = list(CaseStudy.objects.published().related_to(case_study).for_listing()[:5])
+    """Up to five similar published case studies (FacetIndex.related), each with the reasons
+    in words."""
+    published = CaseStudy.objects.published()
+    partners = []
+    if case_study.partnership_id:
+        partners = list(
+            published.filter(partnership_id=case_study.partnership_id).values_list("pk", flat=True)
+        )
+    found = current_index().related(
+        case_study.pk,
+        councils=[council.slug for council in case_study.councils.all()],
+        areas=[area.slug for area in case_study.service_areas.all()],
+        response=case_study.response,
+        partners=partners,
+    )
+    related = in_order(found, published.for_listing())
     areas = {area.pk for area in case_study.service_areas.all()}
     councils = {council.pk for council in case_study.councils.all()}
     for other in related:
