@@ -320,13 +320,6 @@ class CaseStudy(models.Model):
     class Meta:
         verbose_name_plural = "case studies"
         ordering = ["-published_at", "title"]
-        indexes = [
-            # The newest published case studies in the default order, read in order and
-            # stopped at a LIMIT (related case studies) instead of sorting every one.
-            models.Index(
-                fields=["status", "-published_at", "title", "id"], name="casestudy_newest"
-            ),
-        ]
         permissions = [
             ("submit_casestudy", "Can submit case studies for review"),
             ("publish_casestudy", "Can publish case studies"),
