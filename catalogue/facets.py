@@ -154,9 +154,10 @@ class FacetIndex:
             for bits in self.options[facet].values()
             for turn, pk in enumerate(self.ordered_ids(bits, "newest", limit=limit))
         }
-        newest_first = self.ordered_ids(self.of_ids(turn_of), "newest")
-        # A stable sort: within a turn, newest first.
-        return sorted(newest_first, key=turn_of.__getitem__)[:limit]
+        in_turn = sorted(
+            turn_of, key=lambda pk: (turn_of[pk], self.newest_rank[self.position(pk)])
+        )
+        return in_turn[:limit]
 
     def related(
         self, pk: int, *, councils: list[str], areas: list[str], response: str, partners: list[int]
@@ -225,11 +226,26 @@ def snapshot() -> Iterator[None]:
     """Every query inside reads the same state of the database: a read-only REPEATABLE READ
     transaction on PostgreSQL, one read transaction on SQLite. Without it, a case study
     published between two of a build's queries is in one and not the other."""
-    fresh = not connection.in_atomic_block  # else a savepoint: the outer transaction decides
-    with transaction.atomic():
-        if fresh and connection.vendor == "postgresql":
+    if connection.in_atomic_block:  # a savepoint: the outer transaction decides
+        with transaction.atomic():
+            yield
+        return
+    if connection.vendor == "sqlite":
+        # A deferred transaction, which only reads: atomic() would begin IMMEDIATE (the
+        # setting that keeps writers from deadlocking) and hold the write lock for the whole
+        # build, so the workers' builds and every editor's save would wait on each other.
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
             with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                cursor.execute("COMMIT")
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         yield
 
 
@@ -307,7 +323,7 @@ def build_index() -> FacetIndex:
     del position_of, by_partnership
 
     no_year = 10_000  # case studies without a start year come last either way
-    index.newest_rank = array("i", bytes(4 * len(newest)))
+    index.newest_rank = array("i", [0]) * len(newest)
     for rank, p in enumerate(newest):
         index.newest_rank[p] = rank
     index.orders = {
