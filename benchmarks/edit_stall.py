@@ -196,12 +196,13 @@ def main() -> None:
         f"{ms(statistics.median(took))}, p99 {ms(p99)}, max {ms(took[-1])}"
     )
     for n, at in enumerate(edits):
-        after = [s for s in samples if at <= s[0] < at + 5]
+        # Until the next edit: a shorter window would cut off a slow rebuild's stale answers.
+        after = [s for s in samples if at <= s[0] < at + options.gap]
         before_count = [s[2] for s in samples if s[0] + s[1] < at][-1:]
         stale = [s[0] + s[1] - at for s in after if before_count and s[2] == before_count[0]]
         print(
             f"edit {n + 1} ({'unpublish' if n % 2 == 0 else 'publish'}): slowest reader in the "
-            f"next 5 s {ms(max((s[1] for s in after), default=0))}, "
+            f"next {options.gap:g} s {ms(max((s[1] for s in after), default=0))}, "
             f"old count last seen {max(stale, default=0):.2f} s after"
         )
     print(f"after: {loadavg()}")

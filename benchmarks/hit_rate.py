@@ -1,0 +1,222 @@
+"""A realistic warm figure: ours (page cache on) against Datasette at a 50% hit rate over
+hundreds of distinct filter URLs, not one URL served from the cache again and again.
+
+    .venv/bin/python benchmarks/hit_rate.py                  # 20k, SQLite and PostgreSQL
+    .venv/bin/python benchmarks/hit_rate.py --sizes 100k --databases sqlite --duration 30
+
+Uses the databases and the same-meaning peer that run.py builds (it builds them if missing).
+The URLs are list pages with two or three filters (response, service area, start year), each
+once on our side as /case-studies/?... and once on Datasette's with the same meaning (see
+run.py's SCENARIOS); a sample is checked for the same counts on both sides before timing.
+
+wrk walks the URLs in blocks of `--block`: each URL of a block once, then the block again, so
+every URL is asked for exactly twice, the second time from the cache: a 50% hit rate. Each wrk
+thread takes its own blocks, so no URL is shared between threads. Both servers run one
+process (`--workers`, default 1), as Datasette is one.
+"""
+
+import argparse
+import json
+import os
+import random
+import sqlite3
+import sys
+import tempfile
+import urllib.parse
+from contextlib import closing
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: the project root makes `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks import run  # noqa: E402  (after the path, for a script run)
+
+WRK_SCRIPT = """
+local paths = {}
+for line in io.lines(os.getenv("BENCH_URLS")) do paths[#paths + 1] = line end
+local block = tonumber(os.getenv("BENCH_BLOCK"))
+local threads = tonumber(os.getenv("BENCH_THREADS"))
+local counter = 0
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+end
+local i = 0
+function request()
+  -- This thread's blocks are id, id + threads, ...; each is walked twice, then the next.
+  local n = math.floor(i / (2 * block))
+  local within = i % block
+  local index = ((id + threads * n) * block + within) % #paths
+  i = i + 1
+  return wrk.format("GET", paths[index + 1], {["X-Forwarded-Proto"] = "https"})
+end
+"""
+SAMPLE_CHECKED = 5
+
+
+def filter_urls(peer_path: Path, count: int, seed: int) -> list[tuple[str, str]]:
+    """(ours, Datasette's) for `count` distinct filters that match at least one case study."""
+    with closing(sqlite3.connect(peer_path)) as connection:
+        combos = connection.execute(
+            "SELECT DISTINCT response, service_area, start_year FROM cases "
+            "JOIN case_service_areas ON case_id = id WHERE start_year IS NOT NULL "
+            "ORDER BY 1, 2, 3"
+        ).fetchall()
+    random.Random(seed).shuffle(combos)
+    urls = []
+    for response, area, year in combos[:count]:
+        ours = "/case-studies/?" + urllib.parse.urlencode(
+            {"response": response, "service": area, "year_from": year, "year_to": year}
+        )
+        # `_where` for both plain filters: Datasette 0.65 gives `_through` and the first
+        # column filter the same parameter name (see run.py).
+        through = json.dumps(
+            {"table": "case_service_areas", "column": "service_area", "value": area}
+        )
+        theirs = "/catalogue/cases?" + urllib.parse.urlencode(
+            {
+                "_where": f"response = '{response}' AND start_year = {int(year)}",
+                "_through": through,
+            }
+        )
+        urls.append((ours, f"{theirs}&{run.PEER_FACETS}"))
+    return urls
+
+
+def timed(
+    base: str, paths: list[str], *, seconds: int, connections: int, block: int
+) -> run.Timing:
+    threads = min(2, connections)
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "hit_rate.lua"
+        script.write_text(WRK_SCRIPT)
+        url_file = Path(folder) / "urls.txt"
+        url_file.write_text("\n".join(paths) + "\n")
+        env = dict(os.environ, BENCH_URLS=str(url_file), BENCH_BLOCK=str(block))
+        env["BENCH_THREADS"] = str(threads)
+        cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s"]
+        cmd += [f"--timeout={run.WRK_TIMEOUT}", "--latency", "-s", str(script), base]
+        done = run.subprocess.run(
+            cmd, capture_output=True, text=True, env=env, timeout=seconds + 60, check=False
+        )
+    if done.returncode != 0:
+        raise run.HarnessError(f"wrk failed: {done.stderr.strip()}")
+    return run.parse_wrk(done.stdout)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", nargs="+", default=["20k"])
+    parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--urls", type=int, default=1200, help="distinct filter URLs")
+    parser.add_argument("--block", type=int, default=50)
+    parser.add_argument("--duration", type=int, default=30)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args(argv)
+    options = run.parse_args(
+        ["--sizes", *args.sizes, "--databases", *args.databases, "--modes", "warm"]
+        + ["--workers", str(args.workers), "--duration", str(args.duration)]
+    )
+    run.preflight(options)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="hit-rate-") as folder:
+        servers = run.Servers(Path(folder))
+        try:
+            static_root = Path(folder) / "static"
+            run.collect_static(static_root)
+            run.peer_venv(options)
+            for size in options.sizes:
+                urls, built = {}, {}
+                for database in options.databases:
+                    urls[database], built[database] = run.synthetic_database(
+                        options, database, size
+                    )
+                source = "sqlite" if "sqlite" in urls else options.databases[0]
+                peer_path = run.peer_database(options, size, urls[source], built[source])
+                rows += measure_size(options, args, servers, static_root, size, urls, peer_path)
+        finally:
+            servers.stop_all()
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(
+        f"\n50% hit rate over distinct filter URLs, {args.connections} connections, "
+        f"{args.duration} s, {args.workers} worker(s) against Datasette's one process; "
+        f"load average at the end {load}\n"
+    )
+    print(
+        run.table(
+            ["size", "server", "distinct URLs asked", "req/s", "p50", "p99", "ours/Datasette"],
+            rows,
+        )
+    )
+
+
+def measure_size(options, args, servers, static_root, size, urls, peer_path) -> list[list[str]]:
+    """Datasette, then ours on each database, on the same URLs; a table row each."""
+    label = run.size_label(size)
+    pairs = filter_urls(peer_path, args.urls, options.seed)
+    port = options.port + 1
+    datasette = run.PEER_VENV / "bin" / "datasette"
+    cmd = [str(datasette), "serve", str(peer_path), "-h", run.LOOPBACK, "-p", str(port)]
+    cmd += ["--metadata", str(run.peer.metadata_path(peer_path)), *run.PEER_SETTINGS]
+    server = servers.start("datasette", cmd, env=dict(os.environ), port=port)
+    list_check = run.Scenario("hit-rate", "", "", "", "list")
+    try:
+        servers.wait_ready(server, "/-/versions.json", {})
+        peer_base = f"http://{run.LOOPBACK}:{port}"
+        peer_counts = [
+            run.check_peer(peer_base, theirs, list_check, "").results
+            for _, theirs in pairs[:SAMPLE_CHECKED]
+        ]
+        theirs = timed(
+            peer_base,
+            [p for _, p in pairs],
+            seconds=args.duration,
+            connections=args.connections,
+            block=args.block,
+        )
+    finally:
+        servers.stop(server)
+    rows = [[label, "Datasette", f"{min(theirs.requests // 2, len(pairs)):,}", *figures(theirs)]]
+    for database in options.databases:
+        env = run.app_env(options, urls[database], "warm", static_root)
+        gunicorn = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py"]
+        if run.gunicorn_has_control_socket():
+            gunicorn.append("--no-control-socket")
+        server = servers.start("gunicorn", [*gunicorn, "config.wsgi"], env=env, port=options.port)
+        try:
+            servers.wait_ready(server, "/healthz", run.OUR_HEADERS)
+            base = f"http://{run.LOOPBACK}:{options.port}"
+            for (ours_path, _), expected in zip(pairs, peer_counts, strict=False):
+                check = run.check_ours(base + ours_path, run.OUR_HEADERS, list_check, "")
+                if check.results != expected:
+                    raise run.HarnessError(
+                        f"{ours_path}: ours matched {check.results}, Datasette {expected}"
+                    )
+            if options.redis:
+                run.redis_command(options.redis_url, "FLUSHDB")
+            ours = timed(
+                base,
+                [p for p, _ in pairs],
+                seconds=args.duration,
+                connections=args.connections,
+                block=args.block,
+            )
+        finally:
+            servers.stop(server)
+        ratio = f"{ours.rps / theirs.rps:.1f}×" if theirs.rps else "–"
+        asked = f"{min(ours.requests // 2, len(pairs)):,}"
+        rows.append([label, f"ours, {database}, warm", asked, *figures(ours)[:3], ratio])
+    rows[0].append("")
+    return rows
+
+
+def figures(timing: run.Timing) -> list[str]:
+    return [run.fmt_rps(timing.rps), run.fmt_ms(timing.p50), run.fmt_ms(timing.p99)]
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except run.HarnessError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)
