@@ -154,37 +154,29 @@ def measure_size(options, args, servers, static_root, size, urls, peer_path) -> 
     """Datasette, then ours on each database, on the same URLs; a table row each."""
     label = run.size_label(size)
     pairs = filter_urls(peer_path, args.urls, options.seed)
-    port = options.port + 1
-    datasette = run.PEER_VENV / "bin" / "datasette"
-    cmd = [str(datasette), "serve", str(peer_path), "-h", run.LOOPBACK, "-p", str(port)]
-    cmd += ["--metadata", str(run.peer.metadata_path(peer_path)), *run.PEER_SETTINGS]
-    server = servers.start("datasette", cmd, env=dict(os.environ), port=port)
     list_check = run.Scenario("hit-rate", "", "", "", "list")
+
+    def walk(base: str, paths: list[str]) -> run.Timing:
+        return timed(
+            base, paths, seconds=args.duration, connections=args.connections, block=args.block
+        )
+
+    port = options.port + 1
+    server = run.start_datasette(servers, peer_path, port)
     try:
-        servers.wait_ready(server, "/-/versions.json", {})
         peer_base = f"http://{run.LOOPBACK}:{port}"
         peer_counts = [
             run.check_peer(peer_base, theirs, list_check, "").results
             for _, theirs in pairs[:SAMPLE_CHECKED]
         ]
-        theirs = timed(
-            peer_base,
-            [p for _, p in pairs],
-            seconds=args.duration,
-            connections=args.connections,
-            block=args.block,
-        )
+        theirs = walk(peer_base, [p for _, p in pairs])
     finally:
         servers.stop(server)
     rows = [[label, "Datasette", f"{min(theirs.requests // 2, len(pairs)):,}", *figures(theirs)]]
     for database in options.databases:
         env = run.app_env(options, urls[database], "warm", static_root)
-        gunicorn = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py"]
-        if run.gunicorn_has_control_socket():
-            gunicorn.append("--no-control-socket")
-        server = servers.start("gunicorn", [*gunicorn, "config.wsgi"], env=env, port=options.port)
+        server = run.start_ours(servers, env, options.port)
         try:
-            servers.wait_ready(server, "/healthz", run.OUR_HEADERS)
             base = f"http://{run.LOOPBACK}:{options.port}"
             for (ours_path, _), expected in zip(pairs, peer_counts, strict=False):
                 check = run.check_ours(base + ours_path, run.OUR_HEADERS, list_check, "")
@@ -194,18 +186,12 @@ def measure_size(options, args, servers, static_root, size, urls, peer_path) -> 
                     )
             if options.redis:
                 run.redis_command(options.redis_url, "FLUSHDB")
-            ours = timed(
-                base,
-                [p for p, _ in pairs],
-                seconds=args.duration,
-                connections=args.connections,
-                block=args.block,
-            )
+            ours = walk(base, [p for p, _ in pairs])
         finally:
             servers.stop(server)
         ratio = f"{ours.rps / theirs.rps:.1f}×" if theirs.rps else "–"
         asked = f"{min(ours.requests // 2, len(pairs)):,}"
-        rows.append([label, f"ours, {database}, warm", asked, *figures(ours)[:3], ratio])
+        rows.append([label, f"ours, {database}, warm", asked, *figures(ours), ratio])
     rows[0].append("")
     return rows
 

@@ -688,16 +688,33 @@ PEER_SETTINGS = [
 ]
 
 
-def bench_peer(
-    options: Options, servers: Servers, results: Results, size: int, peer_path: Path, target: dict
-) -> None:
-    port = options.port + 1
+def start_datasette(servers: Servers, peer_path: Path, port: int) -> Server:
+    """Datasette serving the peer, once it answers."""
     datasette = PEER_VENV / "bin" / "datasette"
     cmd = [str(datasette), "serve", str(peer_path), "-h", LOOPBACK, "-p", str(port)]
     cmd += ["--metadata", str(peer.metadata_path(peer_path)), *PEER_SETTINGS]
     server = servers.start("datasette", cmd, env=dict(os.environ), port=port)
+    servers.wait_ready(server, "/-/versions.json", {})
+    return server
+
+
+def start_ours(servers: Servers, env: dict, port: int) -> Server:
+    """Our gunicorn (config/gunicorn.py) with `env` (see app_env), once /healthz answers."""
+    cmd = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py"]
+    if gunicorn_has_control_socket():
+        # Its default control socket is one path per user, shared with every other gunicorn.
+        cmd.append("--no-control-socket")
+    server = servers.start("gunicorn", [*cmd, "config.wsgi"], env=env, port=port)
+    servers.wait_ready(server, "/healthz", OUR_HEADERS)
+    return server
+
+
+def bench_peer(
+    options: Options, servers: Servers, results: Results, size: int, peer_path: Path, target: dict
+) -> None:
+    port = options.port + 1
+    server = start_datasette(servers, peer_path, port)
     try:
-        servers.wait_ready(server, "/-/versions.json", {})
         base = f"http://{LOOPBACK}:{port}"
         for scenario in options.scenarios:
             path = scenario.peer.format(**target)
@@ -730,14 +747,8 @@ def bench_ours(
     static_root: Path,
     target: dict,
 ) -> None:
-    env = app_env(options, database_url, mode, static_root)
-    cmd = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py"]
-    if gunicorn_has_control_socket():
-        # Its default control socket is one path per user, shared with every other gunicorn.
-        cmd.append("--no-control-socket")
-    server = servers.start("gunicorn", [*cmd, "config.wsgi"], env=env, port=options.port)
+    server = start_ours(servers, app_env(options, database_url, mode, static_root), options.port)
     try:
-        servers.wait_ready(server, "/healthz", OUR_HEADERS)
         if mode == "warm" and options.redis:
             redis_command(options.redis_url, "FLUSHDB")  # warm means warmed by this run
         base = f"http://{LOOPBACK}:{options.port}"
