@@ -135,6 +135,7 @@ def case_study_list(request: HttpRequest) -> HttpResponse:
             "sort_order": filterset.sort_order,
             "charts": charts(filterset, with_maps=False),
             "shortlist": comparing.shortlist(request.GET, shown=[cs.slug for cs in page]),
+            "card_query": request.GET.urlencode(),  # each card carries it for the breadcrumb
         },
         status=400 if filterset.form.errors else 200,
     )

@@ -1,7 +1,10 @@
 from html import escape
+from urllib.parse import quote
 
 from django import template
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
 
 from catalogue.markdown import render_markdown
 
@@ -72,3 +75,51 @@ def matrix_rows(matrix) -> SafeString:
         )
     # Safe: every value from outside this module went through html.escape above.
     return mark_safe("".join(rows))  # nosec B308, B703  # nosemgrep
+
+
+@register.simple_tag
+def case_study_card(
+    case_study, *, comparable: bool = False, list_query: str = "", chosen=()
+) -> SafeString:
+    """A case study's card (it needs a case study fetched with for_listing()). Built with
+    f-strings like the facets' options: twenty cards through the template engine cost a third
+    of a list page. `list_query` is the list's query string, carried on as ?from= for the
+    breadcrumb; `comparable` adds the compare box, ticked if the slug is in `chosen`."""
+    title = escape(case_study.title)
+    url = escape(case_study.get_absolute_url())
+    if list_query:
+        url += f"?from={quote(list_query, safe='')}"
+    meta = [
+        f'<span class="tag tag--{escape(case_study.response)}">'
+        f"{escape(str(case_study.get_response_display()))}</span>"
+    ]
+    if case_study.secondary_response:
+        secondary = str(case_study.get_secondary_response_display()).lower()
+        meta.append(f'<span class="tag tag--secondary">also {escape(secondary)}</span>')
+    if case_study.start_year:
+        meta.append(f"<span>Started {case_study.start_year}</span>")
+    extract = getattr(case_study, "extract", None)
+    if extract:  # already escaped, with the search's <mark>s
+        text = f'<p class="card__extract">{conditional_escape(extract)}</p>'
+    else:
+        text = f"<p>{escape(Truncator(case_study.summary).words(60, truncate=' …'))}</p>"
+    councils = ", ".join(escape(council.name) for council in case_study.councils.all())
+    areas = ", ".join(escape(area.name) for area in case_study.service_areas.all())
+    compare = ""
+    if comparable:
+        slug = escape(case_study.slug)
+        ticked = " checked" if case_study.slug in chosen else ""
+        compare = (
+            f'<p class="card__compare"><input type="checkbox" name="compare" value="{slug}" '
+            f'id="compare-{slug}"{ticked}><label for="compare-{slug}">Compare'
+            f'<span class="visually-hidden"> “{title}”</span></label></p>'
+        )
+    html = (
+        f'<article class="card"><h3 class="card__title"><a href="{url}">{title}</a></h3>'
+        f'<p class="card__meta">{" ".join(meta)}</p>{text}<dl class="card__facts">'
+        f"<div><dt>Councils</dt><dd>{councils}</dd></div>"
+        f"<div><dt>Service areas</dt><dd>{areas}</dd></div></dl>{compare}</article>"
+    )
+    # Safe: every value from outside this function went through escape above (the extract
+    # through conditional_escape, which keeps what search.highlight already made safe).
+    return mark_safe(html)  # nosec B308, B703  # nosemgrep
