@@ -142,6 +142,10 @@ def test_a_version_is_compared_field_by_field_with_the_published_one(client):
     assert '<th scope="row">Title</th>' in page and '<th scope="row">Summary</th>' in page
     assert "<del>in</del> <ins>across</ins>" in page
     assert '<th scope="row">Councils</th>' not in page  # unchanged fields are not listed
+    # Breadcrumbs lead back through the case study and its history.
+    crumbs = page[page.index('class="breadcrumbs"') : page.index("</ol>")]
+    assert f'href="{change_url(case_study)}">Pooled budgets across Wigan</a>' in crumbs
+    assert ">History</a>" in crumbs
 
 
 @pytest.mark.django_db

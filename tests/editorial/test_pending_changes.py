@@ -75,6 +75,8 @@ def test_an_editors_change_to_a_published_case_study_waits_for_a_publisher(clien
     review = client.get(revision_url(revision)).content.decode()
     assert "<ins>across</ins>" in review and "<del>in</del>" in review
     assert "<del>Fewer</del> <ins>Far fewer</ins>" in review and "Bolton" in review
+    crumbs = review[review.index('class="breadcrumbs"') : review.index("</ol>")]
+    assert f'href="{change_url(live)}">' in crumbs  # back to the published case study
     response = client.post(revision_url(revision), {"publish": "1"}, follow=True)
 
     assert "Published the pending changes" in response.content.decode()
