@@ -9,9 +9,24 @@ from dataclasses import dataclass
 
 from django.http import QueryDict
 
-from .exports import BOM, Row, csv_writer, for_rows, neutralise, permalinks, rows_for
+from partnerships.models import Governance, Sector
+
+from .exports import (
+    BOM,
+    EVIDENCE_LABELS,
+    KIND_LABELS,
+    OutcomeRecord,
+    Row,
+    SourceRecord,
+    case_study_record,
+    csv_writer,
+    for_rows,
+    neutralise,
+    permalinks,
+    rows_for,
+)
 from .filters import either
-from .models import CaseStudy, Outcome, Source
+from .models import CaseStudy, ResponseType
 
 FEWEST, MOST = 2, 4
 # More than this many values is not a shortlist: refuse before touching the database.
@@ -74,7 +89,12 @@ def case_studies_to_compare(*, slugs: list[str], base_url: str) -> list[Row]:
     found = {
         row.case_study.slug: row
         for row in rows_for(
-            list(for_rows(CaseStudy.objects.published().filter(slug__in=slugs))),
+            list(
+                map(
+                    case_study_record,
+                    for_rows(CaseStudy.objects.published().filter(slug__in=slugs)),
+                )
+            ),
             permalink=permalinks(base_url),
         )
     }
@@ -99,9 +119,9 @@ def comparison(rows: list[Row]) -> list[Line]:
 
     def response(row: Row) -> list[Item]:
         case_study = row.case_study
-        items = [Item(case_study.get_response_display())]
+        items = [Item(ResponseType(case_study.response).label)]
         if case_study.secondary_response:
-            items.append(Item(f"also {case_study.get_secondary_response_display().lower()}"))
+            items.append(Item(f"also {ResponseType(case_study.secondary_response).label.lower()}"))
         return items
 
     def partnership(row: Row) -> list[Item]:
@@ -112,19 +132,19 @@ def comparison(rows: list[Row]) -> list[Line]:
             Item(
                 partnership.name,
                 partnership.get_absolute_url(),
-                partnership.get_governance_display().lower(),
+                Governance(partnership.governance).label.lower(),
             )
         ]
 
-    def outcome(outcome: Outcome) -> Item:
+    def outcome(outcome: OutcomeRecord) -> Item:
         figure = outcome.figure_text
         if figure and outcome.period:
             figure += f", {outcome.period}"
-        notes = [f"{outcome.get_kind_display().lower()}", *([figure] if figure else [])]
-        notes.append(f"evidence: {outcome.get_evidence_display().lower()}")
+        notes = [KIND_LABELS[outcome.kind].lower(), *([figure] if figure else [])]
+        notes.append(f"evidence: {EVIDENCE_LABELS[outcome.evidence]}")
         return Item(outcome.description, note="; ".join(notes))
 
-    def source(source: Source) -> Item:
+    def source(source: SourceRecord) -> Item:
         text = source.title
         if source.publisher:
             text += f", {source.publisher}"
@@ -153,13 +173,11 @@ def comparison(rows: list[Row]) -> list[Line]:
             each(
                 lambda r: [
                     Item(
-                        name,
-                        m.organisation.get_absolute_url(),
-                        "; ".join(
-                            part for part in [m.organisation.get_sector_display(), m.role] if part
-                        ),
+                        p.name,
+                        p.get_absolute_url(),
+                        "; ".join(part for part in [Sector(p.sector).label, p.role] if part),
                     )
-                    for m, name in r.partners
+                    for p in r.partners
                 ]
             ),
         ),

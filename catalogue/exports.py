@@ -9,7 +9,9 @@ writer, the JSON records and the codebook all read them, so nothing is exported 
 
 Rows are read with `.iterator(chunk_size=CHUNK_SIZE)` and their related records fetched for each
 chunk: one query for the case studies plus ten per chunk, however many rows there are, and
-memory holds one chunk at a time.
+memory holds one chunk at a time. Outcomes, sources and partners are read as values into small
+records, not model instances: an export makes thousands of them a chunk, and an instance costs
+several times as much to make.
 
 CSV choices, stated in the codebook too:
 - UTF-8 with a byte-order mark: without it Excel reads the file in the local code page and
@@ -20,9 +22,10 @@ CSV choices, stated in the codebook too:
 """
 
 import csv
+import dataclasses
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import chain, islice
@@ -33,11 +36,21 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils.text import capfirst, slugify
 
-from partnerships.models import Council, Membership, Organisation
+from partnerships.models import Council, Membership, Organisation, OrganisationName, name_in
 
 from .citations import LICENCE, SITE_NAME, TRANSFORMING_TOGETHER, dataset_citation, isoformat
+from .facets import id_list
 from .filters import CaseStudyFilter, describe
-from .models import CaseStudy, EvidenceStrength, Outcome, OutcomeKind, ServiceArea, Source
+from .models import (
+    CaseStudy,
+    EvidenceStrength,
+    Outcome,
+    OutcomeKind,
+    ServiceArea,
+    Source,
+    figure_text,
+    year_of_names,
+)
 
 CHUNK_SIZE = 500
 ROWS_PER_WRITE = 100
@@ -48,23 +61,113 @@ BOM = "\ufeff"
 Value = str | int | float | bool | None | list
 
 
+@dataclass(frozen=True, slots=True)
+class PartnershipRecord:
+    """The partnership a case study's work was done through, as the exports show it."""
+
+    pk: int
+    name: str
+    slug: str
+    governance: str
+    start_year: int | None
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalogue:partnership_detail", kwargs={"slug": self.slug})
+
+
+@dataclass(frozen=True, slots=True)
+class CaseStudyRecord:
+    """A case study's values as the exports show them (its long texts left out)."""
+
+    pk: int
+    slug: str
+    title: str
+    summary: str
+    response: str
+    secondary_response: str
+    start_year: int | None
+    start_year_estimated: bool
+    confidence: str
+    from_transforming_together: bool
+    published_at: datetime | None
+    updated_at: datetime
+    partnership: PartnershipRecord | None = None
+
+    @property
+    def partnership_id(self) -> int | None:
+        return self.partnership.pk if self.partnership else None
+
+    @property
+    def year_of_names(self) -> int | None:
+        return year_of_names(self.start_year, self.partnership)
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalogue:case_study_detail", kwargs={"slug": self.slug})
+
+
+@dataclass(slots=True)
+class OutcomeRecord:
+    """An outcome's values as the exports show them."""
+
+    pk: int
+    case_study_id: int
+    description: str
+    kind: str
+    figure: Decimal | None
+    unit: str
+    period: str
+    evidence: str
+    confidence: str
+    source_numbers: list[int] = field(default_factory=list)  # set by number_sources
+
+    @property
+    def figure_text(self) -> str:
+        return figure_text(self.figure, self.unit)
+
+
+@dataclass(slots=True)
+class SourceRecord:
+    """A source's values as the exports show them."""
+
+    pk: int
+    case_study_id: int
+    title: str
+    publisher: str
+    year: int | None
+    url: str
+    copy_url: str
+    section: str
+    number: int = 0  # its place in the case study's sources, from 1: set by number_sources
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    """A partner organisation of a case study's partnership."""
+
+    name: str  # its name when the work started (organisations get renamed)
+    current_name: str
+    slug: str
+    sector: str
+    role: str
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalogue:organisation_detail", kwargs={"slug": self.slug})
+
+
 @dataclass(frozen=True)
 class Row:
     """One case study as the exports see it, its related records already fetched."""
 
-    case_study: CaseStudy
+    case_study: CaseStudyRecord
     permalink: str
     service_areas: list[ServiceArea]
     councils: list[Council]
-    memberships: list[Membership]
-    # The partners' names in the case's years (organisations get renamed), as memberships.
-    partner_names: list[str]
-    outcomes: list[Outcome]  # each with `source_numbers`: the sources that support it
-    sources: list[Source]
+    partners: list[Partner]  # alphabetically by current name
+    outcomes: list[OutcomeRecord]  # each with `source_numbers`: the sources that support it
+    sources: list[SourceRecord]
 
-    @property
-    def partners(self) -> list[tuple[Membership, str]]:
-        return list(zip(self.memberships, self.partner_names, strict=True))
+
+STRONGEST_FIRST = list(reversed(EvidenceStrength.values))
 
 
 @dataclass(frozen=True)
@@ -79,10 +182,10 @@ class Field:
     vocabulary: str = ""
 
 
-def strongest_evidence(outcomes: Iterable[Outcome]) -> str | None:
+def strongest_evidence(outcomes: Iterable[OutcomeRecord]) -> str | None:
     """The strongest evidence strength among the outcomes (as the `evidence` filter reads it)."""
     strengths = {outcome.evidence for outcome in outcomes}
-    return next((s for s in reversed(EvidenceStrength.values) if s in strengths), None)
+    return next((s for s in STRONGEST_FIRST if s in strengths), None)
 
 
 # Labels by value, looked up directly: get_FOO_display() is slow over 100,000s of outcomes.
@@ -90,7 +193,7 @@ KIND_LABELS = {value: str(label) for value, label in OutcomeKind.choices}
 EVIDENCE_LABELS = {value: str(label).lower() for value, label in EvidenceStrength.choices}
 
 
-def outcome_summary(outcome: Outcome) -> str:
+def outcome_summary(outcome: OutcomeRecord) -> str:
     """'Achieved: Fewer people in care (£7.5m, 2013–2018) [monitored evidence; sources 1, 3]'."""
     text = f"{KIND_LABELS[outcome.kind]}: {' '.join(outcome.description.split())}"
     if outcome.figure is not None:
@@ -151,9 +254,9 @@ COLUMNS: list[Field] = [
           "governance"),
     Field("partner_names", "The partnership's partner organisations, alphabetically, each "
           "by the name it had when the work started.",
-          "list of text", lambda r: r.partner_names),
+          "list of text", lambda r: [p.name for p in r.partners]),
     Field("partner_sectors", "The same partners' sectors, in the same order.",
-          "list of codes", lambda r: [m.organisation.sector for m in r.memberships], "sectors"),
+          "list of codes", lambda r: [p.sector for p in r.partners], "sectors"),
     Field("start_year", "The year the work started, if known.", "integer",
           lambda r: r.case_study.start_year),
     Field("start_year_estimated", "Whether the start year is only an estimate or an "
@@ -186,17 +289,13 @@ COLUMNS: list[Field] = [
           lambda r: moment(r.case_study.updated_at)),
 ]  # fmt: skip
 
-# Each partner is (membership, its name in the case's years).
 PARTNER_FIELDS: list[Field] = [
-    Field("name", "The organisation's name when the work started.", "text", lambda p: p[1]),
+    Field("name", "The organisation's name when the work started.", "text", lambda p: p.name),
     Field("current_name", "Its name now, if it has since been renamed.", "text",
-          lambda p: p[0].organisation.name),
-    Field("slug", "The organisation's catalogue code.", "code",
-          lambda p: p[0].organisation.slug),
-    Field("sector", "The organisation's sector.", "code", lambda p: p[0].organisation.sector,
-          "sectors"),
-    Field("role", "What the organisation does in the partnership.", "text",
-          lambda p: p[0].role),
+          lambda p: p.current_name),
+    Field("slug", "The organisation's catalogue code.", "code", lambda p: p.slug),
+    Field("sector", "The organisation's sector.", "code", lambda p: p.sector, "sectors"),
+    Field("role", "What the organisation does in the partnership.", "text", lambda p: p.role),
 ]  # fmt: skip
 
 OUTCOME_FIELDS: list[Field] = [
@@ -299,46 +398,74 @@ def select(*, query: QueryDict) -> Selection:
     return Selection(filterset, filterset.sorted(filterset.filter_queryset(filterset.queryset)))
 
 
+PARTNERSHIP_VALUES = ["partnership_id", "partnership__name", "partnership__slug",
+                      "partnership__governance", "partnership__start_year"]  # fmt: skip
+
+
 def for_rows(case_studies: QuerySet) -> QuerySet:
-    """The case studies with their partnership, without long texts that no column shows."""
-    return case_studies.select_related("partnership").defer(
-        "body", "search_vector", "partnership__description"
-    )
+    """The case studies' values for CaseStudyRecord, in the queryset's order: their own, then
+    their partnership's (null if none)."""
+    return case_studies.values_list(*values_of(CaseStudyRecord), *PARTNERSHIP_VALUES)
 
 
-def grouped(queryset: QuerySet, key: str, value: Callable[[Any], Any] = lambda x: x) -> dict:
+def case_study_record(values: tuple) -> CaseStudyRecord:
+    """A CaseStudyRecord from a row of `for_rows`."""
+    *own, pk, name, slug, governance, start_year = values
+    partnership = PartnershipRecord(pk, name, slug, governance, start_year) if pk else None
+    return CaseStudyRecord(*own, partnership=partnership)
+
+
+def grouped(items: Iterable, key: str) -> dict[int, list]:
     groups: dict[int, list] = {}
-    for item in queryset:
-        groups.setdefault(getattr(item, key), []).append(value(item))
+    for item in items:
+        groups.setdefault(getattr(item, key), []).append(item)
     return groups
 
 
-def rows_for(case_studies: list[CaseStudy], *, permalink: Callable[[int], str]) -> list[Row]:
+def values_of(record: type) -> list[str]:
+    """The names of a record's fields without a default: those read from the database."""
+    return [
+        f.name
+        for f in dataclasses.fields(record)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+
+
+def records(record: type, queryset: QuerySet) -> Iterator:
+    """The queryset's rows, in order of id, as `record`s."""
+    return (record(*values) for values in queryset.order_by("pk").values_list(*values_of(record)))
+
+
+def rows_for(case_studies: list[CaseStudyRecord], *, permalink: Callable[[int], str]) -> list[Row]:
     """Rows for a batch of case studies, their related records read in ten queries.
 
     Plain batch queries rather than prefetch_related: prefetching links each outcome and
     source back to its case study, and those reference cycles wait for Python's rare full
     garbage collection, so memory would climb with the size of the export. Links are read as
     pairs of ids and each service area or council once per batch: one object per thing, not
-    one per mention, which is most of an export's time.
+    one per mention.
     """
     ids = [case_study.pk for case_study in case_studies]
-    partnership_ids = {cs.partnership_id for cs in case_studies if cs.partnership_id}
+    partnership_ids = {cs.partnership.pk for cs in case_studies if cs.partnership}
     areas = linked(
-        CaseStudy.service_areas.through.objects.filter(casestudy_id__in=ids),
+        CaseStudy.service_areas.through.objects.filter(casestudy_id__in=id_list(ids)),
         "servicearea_id",
         ServiceArea.objects.defer("description"),
     )
     councils = linked(
-        CaseStudy.councils.through.objects.filter(casestudy_id__in=ids),
+        CaseStudy.councils.through.objects.filter(casestudy_id__in=id_list(ids)),
         "council_id",
         Council.objects.defer("website", "ended_year"),
     )
-    memberships = partners_of(partnership_ids) if partnership_ids else {}
+    members = partners_of(partnership_ids) if partnership_ids else {}
     outcomes = grouped(
-        Outcome.objects.filter(case_study_id__in=ids).order_by("pk"), "case_study_id"
+        records(OutcomeRecord, Outcome.objects.filter(case_study_id__in=id_list(ids))),
+        "case_study_id",
     )
-    sources = grouped(Source.objects.filter(case_study_id__in=ids).order_by("pk"), "case_study_id")
+    sources = grouped(
+        records(SourceRecord, Source.objects.filter(case_study_id__in=id_list(ids))),
+        "case_study_id",
+    )
     number_sources(sources, outcomes)
     return [
         Row(
@@ -346,8 +473,10 @@ def rows_for(case_studies: list[CaseStudy], *, permalink: Callable[[int], str]) 
             permalink=permalink(case_study.pk),
             service_areas=areas.get(case_study.pk, []),
             councils=councils.get(case_study.pk, []),
-            memberships=(members := memberships.get(case_study.partnership_id, [])),
-            partner_names=[m.organisation.name_in(case_study.year_of_names) for m in members],
+            partners=[
+                member.partner(case_study.year_of_names)
+                for member in members.get(case_study.partnership_id, [])
+            ],
             outcomes=outcomes.get(case_study.pk, []),
             sources=sources.get(case_study.pk, []),
         )
@@ -355,30 +484,54 @@ def rows_for(case_studies: list[CaseStudy], *, permalink: Callable[[int], str]) 
     ]
 
 
-def partners_of(partnership_ids: set[int]) -> dict[int, list[Membership]]:
-    """{partnership id: its memberships, by organisation name}, each organisation (with its
-    former names) read once however many partnerships it is in."""
+@dataclass(frozen=True, slots=True)
+class Member:
+    """An organisation in a partnership, with every name it has had."""
+
+    name: str
+    slug: str
+    sector: str
+    role: str
+    former_names: list[tuple[str, int | None, int]]  # (name, from_year, to_year), in order
+
+    def partner(self, year: int | None) -> Partner:
+        """The partner as a case study of `year` names it."""
+        then = name_in(year, current=self.name, former=self.former_names)
+        return Partner(then, self.name, self.slug, self.sector, self.role)
+
+
+def partners_of(partnership_ids: set[int]) -> dict[int, list[Member]]:
+    """{partnership id: its members, by organisation name}, in three queries."""
     memberships = list(
-        Membership.objects.filter(partnership_id__in=partnership_ids)
-        .only("pk", "partnership_id", "organisation_id", "role")
+        Membership.objects.filter(partnership_id__in=id_list(partnership_ids))
         .order_by("organisation__name", "pk")
+        .values_list("partnership_id", "organisation_id", "role")
     )
-    organisations = (
-        Organisation.objects.filter(pk__in={m.organisation_id for m in memberships})
-        .defer("website")
-        .prefetch_related("former_names")
-        .in_bulk()
-    )
-    for membership in memberships:
-        membership.organisation = organisations[membership.organisation_id]
-    return grouped(memberships, "partnership_id")
+    organisation_ids = {organisation_id for _, organisation_id, _ in memberships}
+    former: dict[int, list[tuple[str, int | None, int]]] = {}
+    for organisation_id, *name in OrganisationName.objects.filter(
+        organisation_id__in=id_list(organisation_ids)
+    ).values_list("organisation_id", "name", "from_year", "to_year"):
+        former.setdefault(organisation_id, []).append(tuple(name))
+    organisations = {
+        pk: (name, slug, sector)
+        for pk, name, slug, sector in Organisation.objects.filter(
+            pk__in=id_list(organisation_ids)
+        ).values_list("pk", "name", "slug", "sector")
+    }
+    by_partnership: dict[int, list[Member]] = {}
+    for partnership, organisation_id, role in memberships:
+        by_partnership.setdefault(partnership, []).append(
+            Member(*organisations[organisation_id], role, former.get(organisation_id, []))
+        )
+    return by_partnership
 
 
 def linked(links: QuerySet, target: str, things: QuerySet) -> dict[int, list]:
     """{case study id: its linked things, by name}, from a many-to-many link table: the links
     as id pairs, then each thing once, in the database's order of names."""
     pairs = list(links.values_list("casestudy_id", target))
-    found = things.filter(pk__in={pk for _, pk in pairs}).order_by("name")
+    found = things.filter(pk__in=id_list({pk for _, pk in pairs})).order_by("name")
     place = {thing.pk: (rank, thing) for rank, thing in enumerate(found)}
     by_case: dict[int, list] = {}
     for case_study_id, pk in pairs:
@@ -389,8 +542,9 @@ def linked(links: QuerySet, target: str, things: QuerySet) -> dict[int, list]:
     }
 
 
-def number_sources(sources: dict[int, list[Source]], outcomes: dict[int, list[Outcome]]) -> None:
-    """Number each case's sources from 1 and give each outcome the numbers it cites."""
+def number_sources(sources: dict[int, list], outcomes: dict[int, list]) -> None:
+    """Number each case's sources from 1 and give each outcome the numbers it cites (model
+    instances or records alike)."""
     numbers = {}
     for listed in sources.values():
         for number, source in enumerate(listed, start=1):
@@ -398,7 +552,7 @@ def number_sources(sources: dict[int, list[Source]], outcomes: dict[int, list[Ou
     cited: dict[int, list[int]] = {}
     for outcome_id, source_id in (
         Outcome.sources.through.objects.filter(
-            outcome__case_study_id__in=list(sources.keys() | outcomes.keys())
+            outcome__case_study_id__in=id_list(sources.keys() | outcomes.keys())
         )
         .order_by("source_id")
         .values_list("outcome_id", "source_id")
@@ -427,7 +581,7 @@ def rows(*, case_studies: QuerySet, base_url: str, chunk_size: int | None = None
     """
     chunk_size = chunk_size or CHUNK_SIZE
     permalink = permalinks(base_url)
-    listed = for_rows(case_studies).iterator(chunk_size=chunk_size)
+    listed = map(case_study_record, for_rows(case_studies).iterator(chunk_size=chunk_size))
     first = rows_for(list(islice(listed, chunk_size)), permalink=permalink)
 
     def the_rest() -> Iterator[Row]:
@@ -451,12 +605,15 @@ def neutralise(text: str) -> str:
 
 
 def cell(value: Value) -> str:
-    """A JSON value as one CSV cell."""
+    """A JSON value as one CSV cell (by exact type: called for every cell of an export)."""
+    kind = type(value)
+    if kind is str:
+        return neutralise(value)
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "true" if value else "false"
-    if isinstance(value, list):
+    if kind is list:
         return neutralise(SEPARATOR.join("" if v is None else str(v) for v in value))
     return neutralise(str(value))
 

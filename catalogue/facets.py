@@ -118,6 +118,11 @@ class FacetIndex:
             if (p := self.position(pk)) is not None and members[p >> 3] & (1 << (p & 7))
         ]
 
+    def has(self, facet: str, value: str, pk: int) -> bool:
+        """Whether case study `pk` has `value` in `facet`."""
+        p = self.position(pk)
+        return p is not None and bool(self.options[facet].get(value, 0) >> p & 1)
+
     def of_ids(self, ids: Iterable[int]) -> int:
         return bitmap(p for pk in ids if (p := self.position(pk)) is not None)
 

@@ -4,6 +4,7 @@ import uuid
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from enum import nonmember
 from urllib.parse import urlsplit, urlunsplit
 
@@ -377,10 +378,7 @@ class CaseStudy(models.Model):
 
     @property
     def year_of_names(self) -> int | None:
-        """The year whose names the case uses for its partners: when the work started."""
-        if self.start_year:
-            return self.start_year
-        return self.partnership.start_year if self.partnership_id else None
+        return year_of_names(self.start_year, self.partnership if self.partnership_id else None)
 
     @property
     def is_published(self) -> bool:
@@ -578,19 +576,31 @@ class Outcome(models.Model):
 
     @property
     def figure_text(self) -> str:
-        """The figure as a reader expects it: £7.5m, 45%, 4,000 people."""
-        if self.figure is None:
-            return ""
-        number = f"{self.figure:,.2f}"
-        if number.endswith(".00"):
-            number = number[:-3]
-        elif number.endswith("0"):
-            number = number[:-1]
-        if self.unit.startswith("£"):
-            return f"£{number}{self.unit[1:]}"
-        if self.unit == "%":
-            return f"{number}%"
-        return f"{number} {self.unit}".strip()
+        return figure_text(self.figure, self.unit)
+
+
+def year_of_names(start_year: int | None, partnership) -> int | None:
+    """The year whose names a case study uses for its partners: when the work started, else
+    when its partnership (if any) did."""
+    if start_year:
+        return start_year
+    return partnership.start_year if partnership else None
+
+
+def figure_text(figure: Decimal | None, unit: str) -> str:
+    """An outcome's figure as a reader expects it: £7.5m, 45%, 4,000 people."""
+    if figure is None:
+        return ""
+    number = f"{figure:,.2f}"
+    if number.endswith(".00"):
+        number = number[:-3]
+    elif number.endswith("0"):
+        number = number[:-1]
+    if unit.startswith("£"):
+        return f"£{number}{unit[1:]}"
+    if unit == "%":
+        return f"{number}%"
+    return f"{number} {unit}".strip()
 
 
 class TrackingFreeURLFormField(forms.URLField):

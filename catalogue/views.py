@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -313,9 +314,18 @@ def list_url_from(request: HttpRequest) -> str:
     return f"{url}?{query.urlencode()}" if query else url
 
 
-def related_case_studies(case_study: CaseStudy) -> list[CaseStudy]:
+@dataclass(frozen=True)
+class Related:
+    """A case study suggested on another's page, and why."""
+
+    title: str
+    url: str
+    reasons: list[str]
+
+
+def related_case_studies(case_study: CaseStudy) -> list[Related]:
     """Up to five similar published case studies (FacetIndex.related), each with the reasons
-    in words."""
+    in words, read from the index: one query for their titles, however many reasons."""
     published = CaseStudy.objects.published()
     partners = []
     if case_study.partnership_id:
@@ -324,26 +334,39 @@ def related_case_studies(case_study: CaseStudy) -> list[CaseStudy]:
             .order_by()
             .values_list("pk", flat=True)
         )
-    found = current_index().related(
+    areas = sorted(case_study.service_areas.all(), key=lambda area: area.name)
+    councils = sorted(case_study.councils.all(), key=lambda council: council.name)
+    index = current_index()
+    found = index.related(
         case_study.pk,
-        councils=[council.slug for council in case_study.councils.all()],
-        areas=[area.slug for area in case_study.service_areas.all()],
+        councils=[council.slug for council in councils],
+        areas=[area.slug for area in areas],
         response=case_study.response,
         partners=partners,
     )
-    related = in_order(found, published.for_listing())
-    areas = {area.pk for area in case_study.service_areas.all()}
-    councils = {council.pk for council in case_study.councils.all()}
-    for other in related:
-        other.reasons = []
-        if case_study.partnership_id and other.partnership_id == case_study.partnership_id:
-            other.reasons.append("same partnership")
-        if other.response == case_study.response:
-            other.reasons.append(f"also {other.get_response_display().lower()}")
-        if shared := [a.name.lower() for a in other.service_areas.all() if a.pk in areas]:
-            other.reasons.append(f"also in {', '.join(shared)}")
-        if named := [c.name for c in other.councils.all() if c.pk in councils]:
-            other.reasons.append(f"also involves {', '.join(named)}")
+    titles = {
+        pk: (slug, title)
+        for pk, slug, title in published.filter(pk__in=found)
+        .order_by()
+        .values_list("pk", "slug", "title")
+    }
+    also_response = f"also {case_study.get_response_display().lower()}"
+    related = []
+    for pk in found:
+        if pk not in titles:  # unpublished since the index was built
+            continue
+        reasons = []
+        if pk in partners:
+            reasons.append("same partnership")
+        if index.has("response", case_study.response, pk):
+            reasons.append(also_response)
+        if shared := [a.name.lower() for a in areas if index.has("service", a.slug, pk)]:
+            reasons.append(f"also in {', '.join(shared)}")
+        if named := [c.name for c in councils if index.has("council", c.slug, pk)]:
+            reasons.append(f"also involves {', '.join(named)}")
+        slug, title = titles[pk]
+        url = reverse("catalogue:case_study_detail", kwargs={"slug": slug})
+        related.append(Related(title, url, reasons))
     return related
 
 

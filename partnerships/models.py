@@ -1,5 +1,6 @@
 """The actors: councils, partner organisations and the partnerships between them."""
 
+from collections.abc import Iterable
 from enum import nonmember
 
 from django.core.exceptions import ValidationError
@@ -411,11 +412,8 @@ class Organisation(models.Model):
 
         Reads `former_names.all()`, so prefetch them for many organisations.
         """
-        if year is not None:
-            for former in self.former_names.all():
-                if former.covers(year):
-                    return former.name
-        return self.name
+        former = ((f.name, f.from_year, f.to_year) for f in self.former_names.all())
+        return name_in(year, current=self.name, former=former)
 
     def name_valid_in(self, name: str, year: int) -> bool:
         """Whether the organisation went by `name` in `year`."""
@@ -454,7 +452,25 @@ class OrganisationName(models.Model):
         return f"{self.name} (until {self.to_year})"
 
     def covers(self, year: int) -> bool:
-        return (self.from_year is None or self.from_year <= year) and year <= self.to_year
+        return covers(self.from_year, self.to_year, year)
+
+
+def covers(from_year: int | None, to_year: int, year: int) -> bool:
+    """Whether a former name held from `from_year` (None: from the start) to `to_year` was
+    the name in `year`."""
+    return (from_year is None or from_year <= year) and year <= to_year
+
+
+def name_in(
+    year: int | None, *, current: str, former: Iterable[tuple[str, int | None, int]]
+) -> str:
+    """An organisation's name in `year`: the first of its former names (name, from_year,
+    to_year), in their order, that covers the year, else its current name."""
+    if year is not None:
+        for name, from_year, to_year in former:
+            if covers(from_year, to_year, year):
+                return name
+    return current
 
 
 class Partnership(models.Model):

@@ -54,6 +54,13 @@ def test_shared_councils_and_partnership_rank_above_a_shared_service_area(client
         same_partnership.title,
         area_only.title,
     ]
+    page = client.get(this.get_absolute_url()).content.decode()
+    related = page[page.index('id="related"') :]
+    assert (
+        'Same council and area</a> <span class="muted">(also collaborate; also in care; '
+        "also involves Wigan)" in related
+    )
+    assert 'Same partnership</a> <span class="muted">(same partnership)' in related
 
 
 @pytest.mark.django_db
