@@ -10,23 +10,29 @@ catalogue version (`CatalogueVersion`) it was read at. Any edit anywhere changes
 the first request to see the new version starts a rebuild in a background thread and is
 answered, like every request until the rebuild is done, by the index it already has. So an edit
 never makes a reader wait, and a change shows on the list pages of each process as soon as its
-rebuild finishes (a second or two at 100,000 case studies). Only a process with no index at all
-(just started) makes the requests that need one wait for its first build.
+rebuild finishes (a second or two at 100,000 case studies). One process of the machine builds
+each version and the others load what it saved (`shared_build`). Only a process with no index
+at all (just started) makes the requests that need one wait for its first build.
 
 The index is a few large objects (ints and arrays, about 10 MB at 100,000 case studies), not
 one object per case study: small for memory, and invisible to the garbage collector.
 """
 
 import bisect
+import fcntl
+import hashlib
 import heapq
 import json
 import logging
+import os
+import pickle  # nosec B403 - only of indexes this process's user saved (shared_build)
 import threading
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -447,7 +453,7 @@ def start_rebuild() -> threading.Thread:
 def _rebuild() -> None:
     global _index, _builder
     try:
-        index = build_index()
+        index = shared_build()
         with _lock:
             _index = index
     except Exception:
@@ -456,6 +462,61 @@ def _rebuild() -> None:
         connection.close()  # this thread's own connection
         with _lock:
             _builder = None
+
+
+def shared_build() -> FacetIndex:
+    """The index of the current version, built once for all of this machine's processes.
+
+    Under a file lock, the first process to need a version builds it and saves it; the others,
+    waiting on the lock, load it (milliseconds, not the seconds of CPU a build takes). So after
+    an edit one core builds while the rest keep answering, and every process has the new index
+    about as soon as the build is done. Without a usable folder (CATALOGUE_INDEX_DIR), each
+    process builds its own.
+    """
+    folder = index_folder()
+    if folder is None:
+        return build_index()
+    with open(folder / "lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+        version = CatalogueVersion.current()
+        saved = folder / f"index-{version}.pickle"
+        if version != "initial" and saved.exists():
+            with saved.open("rb") as file:
+                # Safe: only this user can write in the folder (index_folder checks).
+                return pickle.load(file)  # nosec B301  # nosemgrep
+        index = build_index()
+        partial = folder / "index.partial"
+        with partial.open("wb") as file:
+            pickle.dump(index, file, protocol=pickle.HIGHEST_PROTOCOL)
+        for old in folder.glob("index-*.pickle"):
+            old.unlink()
+        partial.replace(folder / f"index-{index.version}.pickle")
+        return index
+
+
+def index_folder() -> Path | None:
+    """This database's folder for shared indexes, made private to this user; None if sharing
+    is off or the folder is not private (another user could plant an index in it)."""
+    if not settings.CATALOGUE_INDEX_DIR:
+        return None
+    database = settings.DATABASES["default"]
+    identity = repr([database.get(key) for key in ("ENGINE", "NAME", "HOST", "PORT")])
+    name = hashlib.sha256(identity.encode()).hexdigest()[:16]
+    folder = Path(settings.CATALOGUE_INDEX_DIR) / name
+    try:
+        folder.parent.mkdir(mode=0o700, exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        private = all(
+            (status := place.stat()).st_uid == os.getuid() and not status.st_mode & 0o077
+            for place in (folder.parent, folder)
+        )
+    except OSError as error:
+        logger.warning("Facet indexes are not shared: %s", error)
+        return None
+    if not private:
+        logger.warning("Facet indexes are not shared: %s is not private to this user.", folder)
+        return None
+    return folder
 
 
 def finish_rebuild() -> None:

@@ -5,6 +5,7 @@ SQLite file; production sets DJANGO_DEBUG=0, DJANGO_SECRET_KEY and DJANGO_ALLOWE
 """
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -169,6 +170,11 @@ CATALOGUE_CACHE = env_bool("CATALOGUE_CACHE", True)
 # Each process rebuilds its facet index (catalogue/facets.py) in a background thread after an
 # edit, answering from the old one meanwhile; off, the request that sees the edit rebuilds it.
 CATALOGUE_INDEX_IN_BACKGROUND = env_bool("CATALOGUE_INDEX_IN_BACKGROUND", True)
+# Where the processes of one machine share each new index, so that one builds it and the others
+# load it (catalogue.facets.shared_build); empty: each builds its own.
+CATALOGUE_INDEX_DIR = os.environ.get(
+    "CATALOGUE_INDEX_DIR", str(Path(tempfile.gettempdir()) / f"catalogue-index-{os.getuid()}")
+)
 if REDIS_URL := os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {

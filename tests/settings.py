@@ -29,3 +29,5 @@ WHITENOISE_USE_FINDERS = True
 # cannot see: the request rebuilds the facet index itself (tests of the background rebuild
 # turn it on, in committed transactions).
 CATALOGUE_INDEX_IN_BACKGROUND = False
+# Each process builds its own index (the test of sharing gives it a folder of its own).
+CATALOGUE_INDEX_DIR = ""

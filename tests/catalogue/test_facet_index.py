@@ -98,3 +98,40 @@ def test_a_build_on_sqlite_only_reads_so_editors_and_other_builds_never_wait_for
     begins = [sql for sql in statements if sql.startswith("BEGIN")]
     assert begins == ["BEGIN DEFERRED"]
     assert "COMMIT" in statements
+
+
+@pytest.mark.django_db
+def test_processes_share_each_index_one_builds_the_others_load_it(settings, tmp_path, monkeypatch):
+    settings.CATALOGUE_INDEX_DIR = str(tmp_path / "indexes")
+    make_case_study(title="Shared", response=ResponseType.EXIT)
+
+    built = facets.shared_build()  # the first process to need this version builds it
+    build = facets.build_index
+    monkeypatch.setattr(facets, "build_index", lambda: pytest.fail("built twice"))
+    loaded = facets.shared_build()  # another process loads it
+
+    assert loaded == built
+    assert loaded.options["response"]["exit"] == built.everything
+    # After an edit the next process to need the new version builds it, and the old goes.
+    monkeypatch.setattr(facets, "build_index", build)
+    make_case_study(title="Added", response=ResponseType.FIGHT)
+    rebuilt = facets.shared_build()
+    assert len(rebuilt.ids) == 2
+    saved = list((tmp_path / "indexes").glob("*/index-*.pickle"))
+    assert [path.name for path in saved] == [f"index-{rebuilt.version}.pickle"]
+
+
+@pytest.mark.django_db
+def test_a_folder_others_could_write_in_is_never_read(settings, tmp_path, monkeypatch):
+    shared = tmp_path / "indexes"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)  # as another user could have left it (the umask may have narrowed it)
+    settings.CATALOGUE_INDEX_DIR = str(shared)
+    make_case_study(title="Kept private")
+    monkeypatch.setattr(facets.pickle, "load", lambda file: pytest.fail("read a planted index"))
+
+    index = facets.shared_build()
+    facets.shared_build()
+
+    assert len(index.ids) == 1
+    assert not list(shared.glob("*/index-*.pickle"))
