@@ -614,7 +614,7 @@ def cell(value: Value) -> str:
     if kind is bool:
         return "true" if value else "false"
     if kind is list:
-        return neutralise(SEPARATOR.join("" if v is None else str(v) for v in value))
+        return neutralise(SEPARATOR.join(["" if v is None else str(v) for v in value]))
     return neutralise(str(value))
 
 
@@ -641,8 +641,9 @@ def csv_pieces(found: Iterator[Row]) -> Iterator[bytes]:
     writer = csv_writer()
     yield (BOM + writer.writerow([column.name for column in COLUMNS])).encode()
     lines = []
+    getters = [column.get for column in COLUMNS]
     for row in found:
-        lines.append(writer.writerow([cell(column.get(row)) for column in COLUMNS]))
+        lines.append(writer.writerow([cell(get(row)) for get in getters]))
         if len(lines) == ROWS_PER_WRITE:
             yield "".join(lines).encode()
             lines = []
