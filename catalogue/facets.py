@@ -171,7 +171,13 @@ class FacetIndex:
         return in_turn[:limit]
 
     def related(
-        self, pk: int, *, councils: list[str], areas: list[str], response: str, partners: list[int]
+        self,
+        pk: int,
+        *,
+        councils: list[str],
+        areas: list[str],
+        response: str,
+        partners: Iterable[int],
     ) -> list[int]:
         """The ids of the published case studies most like case study `pk`, best first, at
         most RELATED_SHOWN.

@@ -327,9 +327,9 @@ def related_case_studies(case_study: CaseStudy) -> list[Related]:
     """Up to five similar published case studies (FacetIndex.related), each with the reasons
     in words, read from the index: one query for their titles, however many reasons."""
     published = CaseStudy.objects.published()
-    partners = []
+    partners = set()
     if case_study.partnership_id:
-        partners = list(
+        partners = set(
             published.filter(partnership_id=case_study.partnership_id)
             .order_by()
             .values_list("pk", flat=True)
