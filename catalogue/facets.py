@@ -20,12 +20,14 @@ one object per case study: small for memory, and invisible to the garbage collec
 
 import bisect
 import fcntl
+import functools
 import hashlib
 import heapq
 import json
 import logging
 import os
 import pickle  # nosec B403 - only of indexes this process's user saved (shared_build)
+import sys
 import threading
 from array import array
 from collections import defaultdict
@@ -486,7 +488,7 @@ def shared_build() -> FacetIndex:
     with open(folder / "lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
         version = CatalogueVersion.current()
-        saved = folder / f"index-{version}.pickle"
+        saved = folder / f"index-{code_version()}-{version}.pickle"
         if version != "initial" and saved.exists():
             with saved.open("rb") as file:
                 # Safe: only this user can write in the folder (index_folder checks).
@@ -497,8 +499,18 @@ def shared_build() -> FacetIndex:
             pickle.dump(index, file, protocol=pickle.HIGHEST_PROTOCOL)
         for old in folder.glob("index-*.pickle"):
             old.unlink()
-        partial.replace(folder / f"index-{index.version}.pickle")
+        partial.replace(folder / f"index-{code_version()}-{index.version}.pickle")
         return index
+
+
+@functools.cache
+def code_version() -> str:
+    """A digest of the code that shapes an index: a process running other code (after a deploy
+    or a reload) never loads an index saved by this one, nor this one an older process's."""
+    digest = hashlib.sha256()
+    for name in (__name__, "catalogue.models", "partnerships.models", "partnerships.names"):
+        digest.update(Path(sys.modules[name].__file__).read_bytes())  # imported above
+    return digest.hexdigest()[:16]
 
 
 def index_folder() -> Path | None:

@@ -118,7 +118,26 @@ def test_processes_share_each_index_one_builds_the_others_load_it(settings, tmp_
     rebuilt = facets.shared_build()
     assert len(rebuilt.ids) == 2
     saved = list((tmp_path / "indexes").glob("*/index-*.pickle"))
-    assert [path.name for path in saved] == [f"index-{rebuilt.version}.pickle"]
+    assert [path.name for path in saved] == [
+        f"index-{facets.code_version()}-{rebuilt.version}.pickle"
+    ]
+
+
+@pytest.mark.django_db
+def test_an_index_saved_by_other_code_is_never_loaded(settings, tmp_path, monkeypatch):
+    """After a deploy the new code may build indexes differently: it builds its own."""
+    settings.CATALOGUE_INDEX_DIR = str(tmp_path / "indexes")
+    make_case_study(title="Indexed")
+    monkeypatch.setattr(facets, "code_version", lambda: "yesterdays-code")
+    facets.shared_build()
+    monkeypatch.setattr(facets, "code_version", lambda: "todays-code")
+    monkeypatch.setattr(facets.pickle, "load", lambda file: pytest.fail("loaded an old index"))
+
+    index = facets.shared_build()
+
+    assert len(index.ids) == 1
+    saved = [path.name for path in (tmp_path / "indexes").glob("*/index-*.pickle")]
+    assert saved == [f"index-todays-code-{index.version}.pickle"]
 
 
 @pytest.mark.django_db
