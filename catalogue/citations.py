@@ -218,7 +218,7 @@ def dataset_citation(
 
 def isoformat(moment: datetime) -> str:
     """ISO 8601 in UTC to the second: 2026-11-28T10:15:00Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 _BIBTEX_SPECIAL = re.compile(r"([&%$#_{}])|(~)|(\^)|(\\)")

@@ -36,7 +36,13 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils.text import capfirst, slugify
 
-from partnerships.models import Council, Membership, Organisation, OrganisationName, name_in
+from partnerships.models import (
+    Council,
+    CouncilType,
+    Membership,
+    OrganisationName,
+    name_in,
+)
 
 from .citations import LICENCE, SITE_NAME, TRANSFORMING_TOGETHER, dataset_citation, isoformat
 from .facets import id_list
@@ -154,14 +160,45 @@ class Partner:
         return reverse("catalogue:organisation_detail", kwargs={"slug": self.slug})
 
 
+@dataclass(frozen=True, slots=True)
+class ServiceAreaRecord:
+    """A service area as the exports show it."""
+
+    pk: int
+    slug: str
+    name: str
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalogue:service_area_detail", kwargs={"slug": self.slug})
+
+
+@dataclass(frozen=True, slots=True)
+class CouncilRecord:
+    """A council as the exports show it."""
+
+    pk: int
+    name: str
+    slug: str
+    gss_code: str | None
+    council_type: str
+    nation: str
+    region: str
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalogue:council_detail", kwargs={"slug": self.slug})
+
+    def get_council_type_display(self) -> str:
+        return str(CouncilType(self.council_type).label)
+
+
 @dataclass(frozen=True)
 class Row:
     """One case study as the exports see it, its related records already fetched."""
 
     case_study: CaseStudyRecord
     permalink: str
-    service_areas: list[ServiceArea]
-    councils: list[Council]
+    service_areas: list[ServiceAreaRecord]
+    councils: list[CouncilRecord]
     partners: list[Partner]  # alphabetically by current name
     outcomes: list[OutcomeRecord]  # each with `source_numbers`: the sources that support it
     sources: list[SourceRecord]
@@ -450,12 +487,14 @@ def rows_for(case_studies: list[CaseStudyRecord], *, permalink: Callable[[int], 
     areas = linked(
         CaseStudy.service_areas.through.objects.filter(casestudy_id__in=id_list(ids)),
         "servicearea_id",
-        ServiceArea.objects.defer("description"),
+        ServiceAreaRecord,
+        ServiceArea.objects,
     )
     councils = linked(
         CaseStudy.councils.through.objects.filter(casestudy_id__in=id_list(ids)),
         "council_id",
-        Council.objects.defer("website", "ended_year"),
+        CouncilRecord,
+        Council.objects,
     )
     members = partners_of(partnership_ids) if partnership_ids else {}
     outcomes = grouped(
@@ -501,38 +540,42 @@ class Member:
 
 
 def partners_of(partnership_ids: set[int]) -> dict[int, list[Member]]:
-    """{partnership id: its members, by organisation name}, in three queries."""
+    """{partnership id: its members, by organisation name}, in two queries."""
     memberships = list(
         Membership.objects.filter(partnership_id__in=id_list(partnership_ids))
         .order_by("organisation__name", "pk")
-        .values_list("partnership_id", "organisation_id", "role")
+        .values_list(
+            "partnership_id",
+            "organisation_id",
+            "organisation__name",
+            "organisation__slug",
+            "organisation__sector",
+            "role",
+        )
     )
-    organisation_ids = {organisation_id for _, organisation_id, _ in memberships}
     former: dict[int, list[tuple[str, int | None, int]]] = {}
     for organisation_id, *name in OrganisationName.objects.filter(
-        organisation_id__in=id_list(organisation_ids)
+        organisation_id__in=id_list({membership[1] for membership in memberships})
     ).values_list("organisation_id", "name", "from_year", "to_year"):
         former.setdefault(organisation_id, []).append(tuple(name))
-    organisations = {
-        pk: (name, slug, sector)
-        for pk, name, slug, sector in Organisation.objects.filter(
-            pk__in=id_list(organisation_ids)
-        ).values_list("pk", "name", "slug", "sector")
-    }
     by_partnership: dict[int, list[Member]] = {}
-    for partnership, organisation_id, role in memberships:
+    for partnership, organisation_id, *organisation, role in memberships:
         by_partnership.setdefault(partnership, []).append(
-            Member(*organisations[organisation_id], role, former.get(organisation_id, []))
+            Member(*organisation, role, former.get(organisation_id, []))
         )
     return by_partnership
 
 
-def linked(links: QuerySet, target: str, things: QuerySet) -> dict[int, list]:
-    """{case study id: its linked things, by name}, from a many-to-many link table: the links
-    as id pairs, then each thing once, in the database's order of names."""
+def linked(links: QuerySet, target: str, record: type, things: QuerySet) -> dict[int, list]:
+    """{case study id: its linked things as `record`s, by name}, from a many-to-many link
+    table: the links as id pairs, then each thing once, in the database's order of names."""
     pairs = list(links.values_list("casestudy_id", target))
-    found = things.filter(pk__in=id_list({pk for _, pk in pairs})).order_by("name")
-    place = {thing.pk: (rank, thing) for rank, thing in enumerate(found)}
+    found = (
+        things.filter(pk__in=id_list({pk for _, pk in pairs}))
+        .order_by("name")
+        .values_list(*values_of(record))
+    )
+    place = {values[0]: (rank, record(*values)) for rank, values in enumerate(found)}
     by_case: dict[int, list] = {}
     for case_study_id, pk in pairs:
         by_case.setdefault(case_study_id, []).append(place[pk])
