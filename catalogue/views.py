@@ -33,6 +33,7 @@ from .feeds import CaseStudyFeed
 from .filters import FACETS, SORT_CHOICES, CaseStudyFilter, describe, normalised_query
 from .insights import CHARTS, base_query, chart_rows, charts, csv_lines
 from .models import (
+    Card,
     CaseStudy,
     ResponseType,
     ServiceArea,
@@ -56,7 +57,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "responses": [(response, counts.get(response, 0)) for response in ResponseType],
             "total": len(index.ids),
-            "recent": in_order(recent, CaseStudy.objects.published().for_listing()),
+            "recent": cards_in_order(recent),
         },
     )
 
@@ -109,12 +110,11 @@ def case_study_list(request: HttpRequest) -> HttpResponse:
     page, page_problem = paginate(filterset.result_ids(), request.GET.get("page"))
     if page_problem:
         problems.append(page_problem)
-    page.object_list = in_order(page.object_list, CaseStudy.objects.published().for_listing())
-    extracts = (
-        search.snippets([cs.pk for cs in page], filterset.search_text) if filterset.text else {}
-    )
-    for case_study in page:
-        case_study.extract = extracts.get(case_study.pk)
+    page.object_list = cards_in_order(page.object_list)
+    if filterset.text:
+        extracts = search.snippets([card.pk for card in page], filterset.search_text)
+        for card in page:
+            card.extract = extracts.get(card.pk, "")
     count = page.paginator.count
     chips = active_filters(filterset, request.GET)
     response = render(
@@ -145,10 +145,11 @@ def case_study_list(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def in_order(ids: list[int], queryset) -> list[CaseStudy]:
-    """The case studies with these ids, in the order of the ids."""
-    # Unordered: read by primary key, not by walking an index in the queryset's order.
-    found = queryset.order_by().in_bulk(ids)
+def cards_in_order(ids: list[int]) -> list[Card]:
+    """The published case studies with these ids, as cards, in the order of the ids."""
+    # Unordered: read by primary key, not by walking an index in the default order.
+    cards = CaseStudy.objects.published().filter(pk__in=ids).order_by().cards()
+    found = {card.pk: card for card in cards}
     return [found[pk] for pk in ids if pk in found]
 
 
@@ -382,7 +383,7 @@ NEWEST_SHOWN = 20  # case studies on a response, council, service area ... page
 def newest_case_studies(case_studies: QuerySet) -> dict:
     """The newest few of a page's case studies and how many there are in all: a page that
     never grows with the catalogue."""
-    shown = list(case_studies.for_listing()[:NEWEST_SHOWN])
+    shown = case_studies[:NEWEST_SHOWN].cards()
     total = len(shown) if len(shown) < NEWEST_SHOWN else case_studies.count()
     return {"case_studies": shown, "case_study_count": total, "all_case_studies_url": ""}
 
@@ -394,7 +395,7 @@ def newest_with(facet: str, value: str) -> dict:
     index = current_index()
     bits = index.select(facet, [value])
     ids = index.ordered_ids(bits, "newest", limit=NEWEST_SHOWN)
-    shown = in_order(ids, CaseStudy.objects.published().for_listing())
+    shown = cards_in_order(ids)
     total = bits.bit_count()
     all_url = ""
     if total > len(shown):

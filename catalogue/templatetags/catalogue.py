@@ -81,7 +81,7 @@ def matrix_rows(matrix) -> SafeString:
 def case_study_card(
     case_study, *, comparable: bool = False, list_query: str = "", chosen=()
 ) -> SafeString:
-    """A case study's card (it needs a case study fetched with for_listing()). Built with
+    """A case study's card (a catalogue.models.Card: CaseStudyQuerySet.cards()). Built with
     f-strings like the facets' options: twenty cards through the template engine cost a third
     of a list page. `list_query` is the list's query string, carried on as ?from= for the
     breadcrumb; `comparable` adds the compare box, ticked if the slug is in `chosen`."""
@@ -98,13 +98,13 @@ def case_study_card(
         meta.append(f'<span class="tag tag--secondary">also {escape(secondary)}</span>')
     if case_study.start_year:
         meta.append(f"<span>Started {case_study.start_year}</span>")
-    extract = getattr(case_study, "extract", None)
+    extract = case_study.extract
     if extract:  # already escaped, with the search's <mark>s
         text = f'<p class="card__extract">{conditional_escape(extract)}</p>'
     else:
         text = f"<p>{escape(Truncator(case_study.summary).words(60, truncate=' …'))}</p>"
-    councils = ", ".join(escape(council.name) for council in case_study.councils.all())
-    areas = ", ".join(escape(area.name) for area in case_study.service_areas.all())
+    councils = ", ".join(escape(name) for name in case_study.councils)
+    areas = ", ".join(escape(name) for name in case_study.service_areas)
     compare = ""
     if comparable:
         slug = escape(case_study.slug)

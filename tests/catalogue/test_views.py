@@ -192,3 +192,36 @@ def test_entity_pages_show_the_newest_20_with_the_total_and_a_link_to_all(
             assert 'data-result-count="23"' in client.get(all_of_them).content.decode()
         else:
             assert "See all" not in page
+
+
+def card_of(page: str, title: str) -> str:
+    start = page.index(f">{title}</a></h3>")
+    return page[start : page.index("</article>", start)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/case-studies/", "/responses/fight/", "ORGANISATION"])
+def test_a_card_shows_its_councils_and_service_areas_alphabetically(client, path):
+    wigan, bolton = make_council(name="Wigan"), make_council(name="Bolton & Bury")
+    housing, care = make_service_area(name="Housing"), make_service_area(name="Adult care")
+    charity = make_organisation(name="Age UK")
+    make_case_study(
+        title="Shared care",
+        response=ResponseType.FIGHT,
+        secondary_response=ResponseType.ADAPT,
+        start_year=2012,
+        councils=[wigan, bolton],
+        service_areas=[housing, care],
+        partnership=make_partnership(lead_council=wigan, partners={charity: "Runs the service"}),
+    )
+    make_case_study(title="Other", councils=[wigan], service_areas=[housing])
+    if path == "ORGANISATION":
+        path = charity.get_absolute_url()
+
+    card = card_of(client.get(path).content.decode(), "Shared care")
+
+    assert "<dt>Councils</dt><dd>Bolton &amp; Bury, Wigan</dd>" in card
+    assert "<dt>Service areas</dt><dd>Adult care, Housing</dd>" in card
+    assert '<span class="tag tag--fight">Fight</span>' in card
+    assert "also adapt" in card
+    assert "Started 2012" in card
