@@ -8,10 +8,10 @@ Every column is defined once, in COLUMNS (and the nested JSON fields in NESTED):
 writer, the JSON records and the codebook all read them, so nothing is exported undocumented.
 
 Rows are read with `.iterator(chunk_size=CHUNK_SIZE)` and their related records fetched for each
-chunk: one query for the case studies plus ten per chunk, however many rows there are, and
-memory holds one chunk at a time. Outcomes, sources and partners are read as values into small
-records, not model instances: an export makes thousands of them a chunk, and an instance costs
-several times as much to make.
+chunk: one query for the case studies plus nine per chunk, however many rows there are, and
+memory holds one chunk at a time. Councils, service areas, outcomes, sources and partners are read
+as values into small records, not model instances: an export makes thousands of them a chunk,
+and an instance costs several times as much to make.
 
 CSV choices, stated in the codebook too:
 - UTF-8 with a byte-order mark: without it Excel reads the file in the local code page and
@@ -474,7 +474,7 @@ def records(record: type, queryset: QuerySet) -> Iterator:
 
 
 def rows_for(case_studies: list[CaseStudyRecord], *, permalink: Callable[[int], str]) -> list[Row]:
-    """Rows for a batch of case studies, their related records read in ten queries.
+    """Rows for a batch of case studies, their related records read in nine queries.
 
     Plain batch queries rather than prefetch_related: prefetching links each outcome and
     source back to its case study, and those reference cycles wait for Python's rare full
@@ -617,7 +617,7 @@ def permalinks(base_url: str) -> Callable[[int], str]:
 
 def rows(*, case_studies: QuerySet, base_url: str, chunk_size: int | None = None) -> Iterator[Row]:
     """Every case study as a Row: one query reads them all (a server-side cursor on
-    PostgreSQL, chunked reads on SQLite), then ten more per chunk of `chunk_size`.
+    PostgreSQL, chunked reads on SQLite), then nine more per chunk of `chunk_size`.
 
     The first chunk is read now, before any of a file is sent: if the database is down, the
     request fails with the 503 page rather than a 200 with a header and a cut-off file.
