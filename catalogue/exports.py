@@ -8,7 +8,7 @@ Every column is defined once, in COLUMNS (and the nested JSON fields in NESTED):
 writer, the JSON records and the codebook all read them, so nothing is exported undocumented.
 
 Rows are read with `.iterator(chunk_size=CHUNK_SIZE)` and their related records fetched for each
-chunk: one query for the case studies plus nine per chunk, however many rows there are, and
+chunk: one query for the case studies plus seven per chunk, however many rows there are, and
 memory holds one chunk at a time. Councils, service areas, outcomes, sources and partners are read
 as values into small records, not model instances: an export makes thousands of them a chunk,
 and an instance costs several times as much to make.
@@ -37,7 +37,6 @@ from django.urls import reverse
 from django.utils.text import capfirst, slugify
 
 from partnerships.models import (
-    Council,
     CouncilType,
     Membership,
     OrganisationName,
@@ -52,7 +51,6 @@ from .models import (
     EvidenceStrength,
     Outcome,
     OutcomeKind,
-    ServiceArea,
     Source,
     figure_text,
     year_of_names,
@@ -474,27 +472,24 @@ def records(record: type, queryset: QuerySet) -> Iterator:
 
 
 def rows_for(case_studies: list[CaseStudyRecord], *, permalink: Callable[[int], str]) -> list[Row]:
-    """Rows for a batch of case studies, their related records read in nine queries.
+    """Rows for a batch of case studies, their related records read in seven queries.
 
     Plain batch queries rather than prefetch_related: prefetching links each outcome and
     source back to its case study, and those reference cycles wait for Python's rare full
-    garbage collection, so memory would climb with the size of the export. Links are read as
-    pairs of ids and each service area or council once per batch: one object per thing, not
-    one per mention.
+    garbage collection, so memory would climb with the size of the export. Each service area
+    or council is made once per batch: one object per thing, not one per mention.
     """
     ids = [case_study.pk for case_study in case_studies]
     partnership_ids = {cs.partnership.pk for cs in case_studies if cs.partnership}
     areas = linked(
         CaseStudy.service_areas.through.objects.filter(casestudy_id__in=id_list(ids)),
-        "servicearea_id",
+        "servicearea",
         ServiceAreaRecord,
-        ServiceArea.objects,
     )
     councils = linked(
         CaseStudy.councils.through.objects.filter(casestudy_id__in=id_list(ids)),
-        "council_id",
+        "council",
         CouncilRecord,
-        Council.objects,
     )
     members = partners_of(partnership_ids) if partnership_ids else {}
     outcomes = grouped(
@@ -566,23 +561,18 @@ def partners_of(partnership_ids: set[int]) -> dict[int, list[Member]]:
     return by_partnership
 
 
-def linked(links: QuerySet, target: str, record: type, things: QuerySet) -> dict[int, list]:
+def linked(links: QuerySet, target: str, record: type) -> dict[int, list]:
     """{case study id: its linked things as `record`s, by name}, from a many-to-many link
-    table: the links as id pairs, then each thing once, in the database's order of names."""
-    pairs = list(links.values_list("casestudy_id", target))
-    found = (
-        things.filter(pk__in=id_list({pk for _, pk in pairs}))
-        .order_by("name")
-        .values_list(*values_of(record))
-    )
-    place = {values[0]: (rank, record(*values)) for rank, values in enumerate(found)}
+    table joined to the things, in one query; each thing made once, however often linked."""
+    made: dict[int, Any] = {}
     by_case: dict[int, list] = {}
-    for case_study_id, pk in pairs:
-        by_case.setdefault(case_study_id, []).append(place[pk])
-    return {
-        case_study_id: [thing for _, thing in sorted(ranked, key=lambda item: item[0])]
-        for case_study_id, ranked in by_case.items()
-    }
+    fields = [f"{target}__{name}" for name in values_of(record)]
+    for case_study_id, pk, *values in links.order_by(
+        f"{target}__name", f"{target}_id"
+    ).values_list("casestudy_id", *fields):
+        thing = made.get(pk) or made.setdefault(pk, record(pk, *values))
+        by_case.setdefault(case_study_id, []).append(thing)
+    return by_case
 
 
 def number_sources(sources: dict[int, list], outcomes: dict[int, list]) -> None:
@@ -617,7 +607,7 @@ def permalinks(base_url: str) -> Callable[[int], str]:
 
 def rows(*, case_studies: QuerySet, base_url: str, chunk_size: int | None = None) -> Iterator[Row]:
     """Every case study as a Row: one query reads them all (a server-side cursor on
-    PostgreSQL, chunked reads on SQLite), then nine more per chunk of `chunk_size`.
+    PostgreSQL, chunked reads on SQLite), then seven more per chunk of `chunk_size`.
 
     The first chunk is read now, before any of a file is sent: if the database is down, the
     request fails with the 503 page rather than a 200 with a header and a cut-off file.
