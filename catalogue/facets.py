@@ -567,5 +567,7 @@ def id_list(ids: list[int]) -> RawSQL:
     A plain list would become one parameter per id, past PostgreSQL's limit of 65,535.
     """
     if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", [list(ids)])  # nosec B611 - bound
+        # As an array literal: psycopg would check and convert each element of a list.
+        literal = "{" + ",".join(str(int(pk)) for pk in ids) + "}"
+        return RawSQL("SELECT unnest(%s::bigint[])", [literal])  # nosec B611 - bound
     return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(list(ids))])  # nosec B611
