@@ -279,32 +279,23 @@ def build_index() -> FacetIndex:
     with snapshot():
         index = FacetIndex(version=CatalogueVersion.current())
         published = CaseStudy.objects.published().order_by()
-        # One pass over the case studies, newest first, for their facets and the newest
-        # order; read as ids, made positions once every id is known (positions go by id).
-        newest_ids = array("q")
+        position_of: dict[int, int] = {}  # the inverse of index.ids, while building
+        year_of = array("h")  # start year by position, 0 for none
         responses, years, by_partnership = positions(), positions(), positions()
-        rows = published.order_by(*SORT_ORDERING["newest"]).values_list(
+        rows = published.order_by("pk").values_list(
             "pk", "response", "start_year", "partnership_id"
         )
-        for pk, response, start_year, partnership_id in raw_rows(rows):
-            newest_ids.append(pk)
-            responses[response].append(pk)
+        for position, (pk, response, start_year, partnership_id) in enumerate(raw_rows(rows)):
+            index.ids.append(pk)
+            position_of[pk] = position
+            responses[response].append(position)
+            year_of.append(start_year or 0)
             if start_year is not None:
-                years[start_year].append(pk)
+                years[start_year].append(position)
             if partnership_id is not None:
-                by_partnership[partnership_id].append(pk)
-        index.ids = array("q", sorted(newest_ids))
-        position_of = {pk: p for p, pk in enumerate(index.ids)}  # the inverse of index.ids
-        for found in (responses, years, by_partnership):
-            for value, ids in found.items():
-                found[value] = array("l", map(position_of.__getitem__, ids))
-        newest = array("l", map(position_of.__getitem__, newest_ids))
-        del newest_ids
-        year_of = array("h", [0]) * len(newest)  # start year by position, 0 for none
-        for year, found_positions in years.items():
-            for position in found_positions:
-                year_of[position] = year
+                by_partnership[partnership_id].append(position)
 
+        newest = ordered_positions(published, SORT_ORDERING["newest"], position_of)
         by_title = ordered_positions(published, SORT_ORDERING["title"], position_of)
         areas = list(ServiceArea.objects.order_by("name").values_list("pk", "slug", "name"))
         # Links and outcomes of every case study, read without a join to the published ones:

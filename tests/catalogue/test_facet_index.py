@@ -60,7 +60,7 @@ def test_a_publish_between_a_builds_queries_breaks_nothing(client, monkeypatch):
     published_mid_build = []
 
     def publish_before_the_orders(execute, sql, params, many, context):
-        if not published_mid_build and 'ORDER BY "catalogue_casestudy"."title"' in sql:
+        if not published_mid_build and '"catalogue_casestudy"."published_at" DESC' in sql:
             published_mid_build.append(True)
             draft.publish(by=publisher)
         return execute(sql, params, many, context)
