@@ -480,7 +480,7 @@ def rows_for(case_studies: list[CaseStudyRecord], *, permalink: Callable[[int], 
     or council is made once per batch: one object per thing, not one per mention.
     """
     ids = [case_study.pk for case_study in case_studies]
-    partnership_ids = {cs.partnership.pk for cs in case_studies if cs.partnership}
+    partnership_ids = {cs.partnership_id for cs in case_studies if cs.partnership}
     areas = linked(
         CaseStudy.service_areas.through.objects.filter(casestudy_id__in=id_list(ids)),
         "servicearea",

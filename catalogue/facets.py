@@ -488,7 +488,7 @@ def shared_build() -> FacetIndex:
     with open(folder / "lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
         version = CatalogueVersion.current()
-        saved = folder / f"index-{code_version()}-{version}.pickle"
+        saved = saved_index(folder, version)
         if version != "initial" and saved.exists():
             with saved.open("rb") as file:
                 # Safe: only this user can write in the folder (index_folder checks).
@@ -499,8 +499,13 @@ def shared_build() -> FacetIndex:
             pickle.dump(index, file, protocol=pickle.HIGHEST_PROTOCOL)
         for old in folder.glob("index-*.pickle"):
             old.unlink()
-        partial.replace(folder / f"index-{code_version()}-{index.version}.pickle")
+        partial.replace(saved_index(folder, index.version))
         return index
+
+
+def saved_index(folder: Path, version: str) -> Path:
+    """Where the index of `version`, built by this code, is saved."""
+    return folder / f"index-{code_version()}-{version}.pickle"
 
 
 @functools.cache
