@@ -7,12 +7,14 @@ facet and ANDs across facets, and a count is a popcount, so a page's counts take
 
 Each process holds one index, built from one snapshot of the database and labelled with the
 catalogue version (`CatalogueVersion`) it was read at. Any edit anywhere changes the version;
-the first request to see the new version starts a rebuild in a background thread and is
-answered, like every request until the rebuild is done, by the index it already has. So an edit
-never makes a reader wait, and a change shows on the list pages of each process as soon as its
-rebuild finishes (a second or two at 100,000 case studies). One process of the machine builds
-each version and the others load what it saved (`shared_build`). Only a process with no index
-at all (just started) makes the requests that need one wait for its first build.
+the first request to see the new version starts an update in a background thread and is
+answered, like every request until the update is done, by the index it already has. So an edit
+never makes a reader wait. An edit to case studies is caught up by reading just those again
+(`updated_index`: milliseconds); anything else (a council renamed, a partner's sector, an
+import) means reading everything again (a second or two at 100,000 case studies), which one
+process of the machine does for each version while the others load what it saved
+(`shared_build`). Only a process with no index at all (just started) makes the requests that
+need one wait for its first build.
 
 The index is a few large objects (ints and arrays, about 10 MB at 100,000 case studies), not
 one object per case study: small for memory, and invisible to the garbage collector.
@@ -23,6 +25,7 @@ import fcntl
 import functools
 import hashlib
 import heapq
+import itertools
 import json
 import logging
 import os
@@ -38,13 +41,20 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, IntegerField, Max, When
+from django.db.models import Case, F, IntegerField, Max, QuerySet, When
 from django.db.models.expressions import RawSQL
 
 from partnerships.models import Council, Membership, other_names
 from partnerships.names import name_key, usual_name
 
-from .models import CaseStudy, CatalogueVersion, EvidenceStrength, Outcome, ServiceArea
+from .models import (
+    CaseStudy,
+    CatalogueChange,
+    CatalogueVersion,
+    EvidenceStrength,
+    Outcome,
+    ServiceArea,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +72,7 @@ FACETS = [
 # The list's orders, for the index and for outputs sorted in SQL alike: case studies without a
 # start year come last either way, on both databases.
 SORT_ORDERING = {
-    "newest": [F("published_at").desc(), "title", "pk"],
+    "newest": [F("published_at").desc(nulls_last=True), "title", "pk"],
     "title": ["title", "pk"],
     "start-year": [F("start_year").asc(nulls_last=True), "title", "pk"],
     "-start-year": [F("start_year").desc(nulls_last=True), "title", "pk"],
@@ -77,7 +87,11 @@ FIRST_BUILD_WAIT = 15  # seconds
 @dataclass
 class FacetIndex:
     version: str
-    ids: array = field(default_factory=lambda: array("q"))  # position -> id, ascending
+    # position -> id: ascending as built, then the ids of case studies published since
+    # (updated_index), whose positions are in `late`.
+    ids: array = field(default_factory=lambda: array("q"))
+    late: dict[int, int] = field(default_factory=dict)  # id -> position, for those added
+    live: int = 0  # the published case studies: positions of those unpublished since are not
     options: dict[str, dict[str, int]] = field(default_factory=dict)  # facet -> value -> bits
     years: dict[int, int] = field(default_factory=dict)  # start year -> bits
     orders: dict[str, array] = field(default_factory=dict)  # sort -> positions in order
@@ -90,13 +104,14 @@ class FacetIndex:
 
     @property
     def everything(self) -> int:
-        return (1 << len(self.ids)) - 1
+        return self.live
 
     def position(self, pk: int) -> int | None:
         """Where this case study is in the index, or None if the index does not know it (it
         was published after the index was read, or is not published)."""
-        p = bisect.bisect_left(self.ids, pk)
-        return p if p < len(self.ids) and self.ids[p] == pk else None
+        ascending = len(self.ids) - len(self.late)
+        p = bisect.bisect_left(self.ids, pk, 0, ascending)
+        return p if p < ascending and self.ids[p] == pk else self.late.get(pk)
 
     def select(self, facet: str, values: Iterable[str]) -> int:
         """Case studies with any of these values (OR within a facet)."""
@@ -132,7 +147,7 @@ class FacetIndex:
         return p is not None and bool(self.options[facet].get(value, 0) >> p & 1)
 
     def of_ids(self, ids: Iterable[int]) -> int:
-        return bitmap(p for pk in ids if (p := self.position(pk)) is not None)
+        return bitmap(p for pk in ids if (p := self.position(pk)) is not None) & self.live
 
     def counts(self, facet: str, within: int) -> dict[str, int]:
         return {value: (bits & within).bit_count() for value, bits in self.options[facet].items()}
@@ -315,27 +330,10 @@ def build_index() -> FacetIndex:
             "partnership_id", "organisation__sector"
         ).iterator(CHUNK):
             by_sector[sector].extend(by_partnership.get(partnership_id, ()))
-        strength = Case(
-            *(When(evidence=value, then=rank) for value, rank in EVIDENCE_RANK.items()),
-            output_field=IntegerField(),
-        )
-        by_evidence = positions_by_value(
-            Outcome.objects.values("case_study_id")
-            .annotate(strongest=Max(strength))
-            .values_list("case_study_id", "strongest"),
-            position_of,
-        )
+        by_evidence = positions_by_value(strongest_evidence(Outcome.objects), position_of)
         councils = list(
             Council.objects.filter(pk__in=list(by_council)).values_list(
-                "pk",
-                "slug",
-                "name",
-                "council_type",
-                "nation",
-                "region",
-                "official_name",
-                "aliases",
-                "ended_year",
+                "pk", "nation", "region", *COUNCIL_NAMING
             )
         )
     del position_of, by_partnership
@@ -357,19 +355,15 @@ def build_index() -> FacetIndex:
     by_council_of: dict[str, defaultdict[str, int]] = {
         facet: defaultdict(int) for facet in ["council", "council_type", "nation", "region"]
     }
-    for pk, slug, name, council_type, nation, region, official, aliases, ended in councils:
+    for pk, nation, region, *naming in councils:
+        slug, _, council_type, *_ = naming
         bits = council_bits[pk]
         by_council_of["council"][slug] |= bits
         by_council_of["council_type"][council_type] |= bits
         by_council_of["nation"][nation] |= bits
         if region:
             by_council_of["region"][region] |= bits
-        label = index.council_names[slug] = usual_name(name)
-        names = [name, *other_names(name, council_type, official, aliases)]
-        index.council_also[slug] = [n for n in names if n != label]
-        index.council_keys.update(name_key(n) for n in names)
-        if ended is not None:
-            index.former_councils.add(slug)
+        name_council(index, *naming)
     evidence = EvidenceStrength.values
     index.options = {
         "response": bitmaps(responses),
@@ -379,7 +373,34 @@ def build_index() -> FacetIndex:
         **{facet: dict(found) for facet, found in by_council_of.items()},
     }
     index.years = bitmaps(years)
+    index.live = (1 << len(index.ids)) - 1
     return index
+
+
+COUNCIL_NAMING = ("slug", "name", "council_type", "official_name", "aliases", "ended_year")
+
+
+def name_council(index: FacetIndex, slug, name, council_type, official, aliases, ended) -> None:
+    """Add a council in use to the index's names (COUNCIL_NAMING are the arguments)."""
+    label = index.council_names[slug] = usual_name(name)
+    names = [name, *other_names(name, council_type, official, aliases)]
+    index.council_also[slug] = [n for n in names if n != label]
+    index.council_keys.update(name_key(n) for n in names)
+    if ended is not None:
+        index.former_councils.add(slug)
+
+
+def strongest_evidence(outcomes) -> QuerySet:
+    """(case study id, rank in EvidenceStrength of its outcomes' strongest evidence) pairs."""
+    strength = Case(
+        *(When(evidence=value, then=rank) for value, rank in EVIDENCE_RANK.items()),
+        output_field=IntegerField(),
+    )
+    return (
+        outcomes.values("case_study_id")
+        .annotate(strongest=Max(strength))
+        .values_list("case_study_id", "strongest")
+    )
 
 
 CHUNK = 10_000  # rows fetched at a time
@@ -416,6 +437,223 @@ def positions_by_value(pairs: Iterable[tuple[int, object]], position_of: dict) -
     return found
 
 
+# -- catching up with an edit by reading only what it changed -------------------------------
+
+MOST_CHANGED = 50  # case studies re-read to catch up; more, and the index is built again
+MOST_LOGGED = 1_000  # rows of the change log read to catch up (one save may log dozens)
+
+
+class BuildInstead(Exception):
+    """The index cannot catch up with the changes by itself: build it again."""
+
+
+def updated_index(index: FacetIndex) -> FacetIndex | None:
+    """`index` brought up to the catalogue's current version by reading again only the case
+    studies changed since its own (CatalogueChange), or None if it cannot be: its version has
+    left the log, something other than case studies changed (a council's name, a partner, a
+    service area), or a council is no longer in any published case study (a full build drops
+    its names, which another council may share).
+
+    A few queries per changed case study, and a few sort comparisons more where one moves in
+    an order: milliseconds, where a build reads the whole catalogue for seconds. `index`
+    itself is not changed (requests may be reading it): the result shares what did not.
+    """
+    with snapshot():
+        version = CatalogueVersion.current()
+        if version == index.version:
+            return index
+        since = CatalogueChange.objects.filter(token=index.version).aggregate(last=Max("pk"))
+        if since["last"] is None:
+            return None
+        logged = list(
+            CatalogueChange.objects.filter(pk__gt=since["last"])
+            .order_by("pk")
+            .values_list("token", "case_study_id")[: MOST_LOGGED + 1]
+        )
+        changed = {pk for _, pk in logged}
+        if (
+            not logged
+            or len(logged) > MOST_LOGGED
+            or logged[-1][0] != version  # a version logged nothing: do not trust the log
+            or None in changed
+            or len(changed) > MOST_CHANGED
+        ):
+            return None
+        try:
+            return caught_up(index, version, sorted(changed))
+        except BuildInstead:
+            return None
+
+
+def caught_up(index: FacetIndex, version: str, changed: list[int]) -> FacetIndex:
+    """A copy of `index` at `version`, with these case studies read again."""
+    facts = published_facts(changed)
+    still_there = set(CaseStudy.objects.filter(pk__in=changed).values_list("pk", flat=True))
+    area_slugs = {slug for slug, _ in index.service_areas}
+    if any(not values["service"] <= area_slugs for values, _ in facts.values()):
+        raise BuildInstead  # a service area added since: the build reads their names
+    new = FacetIndex(
+        version=version,
+        ids=index.ids,
+        late=index.late,
+        live=index.live,
+        options={facet: dict(found) for facet, found in index.options.items()},
+        years=dict(index.years),
+        orders=dict(index.orders),
+        newest_rank=index.newest_rank,
+        council_names=index.council_names,
+        council_also=index.council_also,
+        council_keys=index.council_keys,
+        former_councils=index.former_councils,
+        service_areas=index.service_areas,
+    )
+    now_in_use = set().union(*(values["council"] for values, _ in facts.values()))
+    if new_councils := now_in_use - index.council_names.keys():
+        new.council_names, new.council_also = dict(index.council_names), dict(index.council_also)
+        new.council_keys, new.former_councils = set(index.council_keys), set(index.former_councils)
+        in_use_since = Council.objects.filter(slug__in=new_councils)
+        for naming in in_use_since.values_list(*COUNCIL_NAMING):
+            name_council(new, *naming)
+    if any(pk in facts and index.position(pk) is None for pk in changed):
+        new.ids, new.late = array(index.ids.typecode, index.ids), dict(index.late)
+    reread = []  # positions to sort again
+    for pk in changed:
+        p = new.position(pk)
+        if p is None:
+            if pk not in facts:
+                continue  # a draft, as it was
+            p = len(new.ids)  # published since the index was built: a new position
+            new.ids.append(pk)
+            new.late[pk] = p
+        bit = 1 << p
+        new.live &= ~bit
+        for found in [*new.options.values(), new.years]:
+            for value, bits in found.items():
+                if bits & bit:
+                    found[value] = bits ^ bit
+        if pk in facts:
+            values, year = facts[pk]
+            new.live |= bit
+            for facet, found in values.items():
+                for value in found:
+                    new.options.setdefault(facet, {})[value] = (
+                        new.options[facet].get(value, 0) | bit
+                    )
+            if year is not None:
+                new.years[year] = new.years.get(year, 0) | bit
+        if pk in still_there:
+            reread.append(p)
+    for facet, found in new.options.items():
+        for value in [value for value, bits in found.items() if not bits]:
+            if facet == "council":
+                # No longer in use: a full build leaves out its names (which another
+                # council in use may share, so they cannot simply be taken out here).
+                raise BuildInstead
+            del found[value]
+    new.years = {year: bits for year, bits in new.years.items() if bits}
+
+    gone = {p for pk in changed if pk not in still_there and (p := index.position(pk)) is not None}
+    for name, ordering in SORT_ORDERING.items():
+        new.orders[name] = resorted(index.orders[name], ordering, new.ids, reread, gone)
+    if new.orders["newest"] is not index.orders["newest"]:
+        new.newest_rank = array("i", [0]) * len(new.ids)
+        for rank, p in enumerate(new.orders["newest"]):
+            new.newest_rank[p] = rank
+    return new
+
+
+def published_facts(pks: list[int]) -> dict[int, tuple[defaultdict[str, set], int | None]]:
+    """What the index holds of each of these case studies that is published: its values of
+    each facet, and its start year. As build_index reads them, for a few case studies."""
+    facts: dict[int, tuple[defaultdict[str, set], int | None]] = {}
+    partnership_of = {}
+    published = CaseStudy.objects.published().filter(pk__in=pks)
+    for pk, response, year, partnership_id in published.values_list(
+        "pk", "response", "start_year", "partnership_id"
+    ):
+        facts[pk] = (defaultdict(set, response={response}), year)
+        partnership_of[pk] = partnership_id
+    areas = CaseStudy.service_areas.through.objects.filter(casestudy_id__in=list(facts))
+    for pk, slug in areas.values_list("casestudy_id", "servicearea__slug"):
+        facts[pk][0]["service"].add(slug)
+    councils = CaseStudy.councils.through.objects.filter(casestudy_id__in=list(facts))
+    for pk, slug, council_type, nation, region in councils.values_list(
+        "casestudy_id",
+        "council__slug",
+        "council__council_type",
+        "council__nation",
+        "council__region",
+    ):
+        values = facts[pk][0]
+        values["council"].add(slug)
+        values["council_type"].add(council_type)
+        values["nation"].add(nation)
+        if region:
+            values["region"].add(region)
+    sectors = defaultdict(set)
+    for partnership_id, sector in Membership.objects.filter(
+        partnership_id__in={p for p in partnership_of.values() if p is not None}
+    ).values_list("partnership_id", "organisation__sector"):
+        sectors[partnership_id].add(sector)
+    for pk, partnership_id in partnership_of.items():
+        if partnership_id is not None and sectors[partnership_id]:
+            facts[pk][0]["sector"] |= sectors[partnership_id]
+    evidence = EvidenceStrength.values
+    outcomes = Outcome.objects.filter(case_study_id__in=list(facts))
+    for pk, rank in strongest_evidence(outcomes):
+        facts[pk][0]["evidence"].add(evidence[rank])
+    return facts
+
+
+def resorted(order: array, ordering: list, ids: array, reread: list[int], gone: set[int]) -> array:
+    """`order` without the positions in `gone` (deleted case studies) and with those in
+    `reread` where they sort now: `order` itself if nothing moved.
+
+    Case studies are compared in SQL (the database's collation orders titles), all of them at
+    once: one query to see that each sorts between its neighbours still (the usual case), or
+    one per step of a binary search for where each goes now (about 17 at 100,000).
+    """
+    if gone:
+        order = array(order.typecode, (p for p in order if p not in gone))
+    try:
+        placed = [order.index(p) for p in reread]
+    except ValueError:  # one is new to the index
+        placed = None
+    if placed is not None:
+        # Still sorted if each changed one sorts between its neighbours.
+        runs = [order[max(i - 1, 0) : i + 2] for i in placed]
+        rank = sql_ranks(ids, ordering, {p for run in runs for p in run})
+        if all(rank[a] < rank[b] for run in runs for a, b in itertools.pairwise(run)):
+            return order
+    moving = set(reread)
+    order = array(order.typecode, (p for p in order if p not in moving))
+    low, high = dict.fromkeys(reread, 0), dict.fromkeys(reread, len(order))
+    while searching := {p: (low[p] + high[p]) // 2 for p in reread if low[p] < high[p]}:
+        rank = sql_ranks(ids, ordering, {*searching, *(order[m] for m in searching.values())})
+        for p, middle in searching.items():
+            if rank[order[middle]] < rank[p]:
+                low[p] = middle + 1
+            else:
+                high[p] = middle
+    # From the last place back, so that earlier places stay where they were; those going to
+    # the same place in their own order.
+    rank = sql_ranks(ids, ordering, moving)
+    for p in sorted(reread, key=lambda p: (low[p], rank[p]), reverse=True):
+        order.insert(low[p], p)
+    return order
+
+
+def sql_ranks(ids: array, ordering: list, positions: set[int]) -> dict[int, int]:
+    """These case studies' places among themselves in the order `ordering` sorts them into in
+    SQL, by position."""
+    position_of = {ids[p]: p for p in positions}
+    found = CaseStudy.objects.filter(pk__in=list(position_of)).order_by(*ordering)
+    pks = list(found.values_list("pk", flat=True))
+    if len(pks) != len(position_of):
+        raise BuildInstead  # one was deleted while the index still orders it
+    return {position_of[pk]: rank for rank, pk in enumerate(pks)}
+
+
 _index: FacetIndex | None = None
 _builder: threading.Thread | None = None  # the rebuild under way, if any
 _lock = threading.Lock()
@@ -436,7 +674,7 @@ def current_index() -> FacetIndex:
     if not settings.CATALOGUE_INDEX_IN_BACKGROUND:
         with _lock:
             if _index is None or _index.version != version:
-                _index = build_index()
+                _index = (_index and updated_index(_index)) or build_index()
             return _index
     builder = start_rebuild()
     if index is not None:
@@ -462,7 +700,7 @@ def start_rebuild() -> threading.Thread:
 def _rebuild() -> None:
     global _index, _builder
     try:
-        index = shared_build()
+        index = (_index and caught_up_or_none(_index)) or shared_build()
         with _lock:
             _index = index
     except Exception:
@@ -471,6 +709,14 @@ def _rebuild() -> None:
         connection.close()  # this thread's own connection
         with _lock:
             _builder = None
+
+
+def caught_up_or_none(index: FacetIndex) -> FacetIndex | None:
+    try:
+        return updated_index(index)
+    except Exception:  # never worse than before: a full build follows
+        logger.exception("The facet index could not catch up; building it again.")
+        return None
 
 
 def shared_build() -> FacetIndex:

@@ -2,6 +2,7 @@
 
 import uuid
 from calendar import monthrange
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -183,8 +184,38 @@ class CatalogueVersion(models.Model):
         return token or "initial"
 
     @classmethod
-    def bump(cls) -> None:
-        cls.objects.update_or_create(pk=1, defaults={"token": uuid.uuid4().hex})
+    def bump(cls, case_study_ids: Iterable[int] | None = None) -> None:
+        """A new version, logged with what changed: the ids of the case studies whose own
+        data changed, or None when something else did (a council, a partner, an import)."""
+        token = uuid.uuid4().hex
+        # The version row first: on PostgreSQL its lock is held to the end of the
+        # transaction, so the log's ids are given out in the order the changes commit.
+        cls.objects.update_or_create(pk=1, defaults={"token": token})
+        ids = None if case_study_ids is None else set(case_study_ids)
+        if ids is None or len(ids) > CatalogueChange.MOST_CASE_STUDIES:
+            logged = [CatalogueChange(token=token, case_study_id=None)]
+        else:
+            logged = [CatalogueChange(token=token, case_study_id=pk) for pk in sorted(ids)]
+        last = CatalogueChange.objects.bulk_create(logged)[-1].pk
+        if last is not None and last % CatalogueChange.PRUNE_EVERY == 0:
+            CatalogueChange.objects.filter(pk__lte=last - CatalogueChange.KEPT).delete()
+
+
+class CatalogueChange(models.Model):
+    """The log of catalogue versions: which case studies each one changed (None: something
+    else, or too many to list). A process's facet index, read at one version, catches up by
+    applying the changes logged after it (facets.updated_index) instead of reading everything
+    again; when its version is no longer in the log it reads everything."""
+
+    MOST_CASE_STUDIES = 50  # listed in one version; more are logged as "everything"
+    KEPT = 1_000  # versions' rows kept; an index further behind is read again in full
+    PRUNE_EVERY = 100
+
+    token = models.CharField(max_length=32, db_index=True)
+    case_study_id = models.IntegerField(null=True)  # not a key: the log outlives deletions
+
+    def __str__(self) -> str:
+        return f"{self.token}: {self.case_study_id or 'everything'}"
 
 
 class ServiceArea(models.Model):

@@ -102,31 +102,70 @@ def membership_changed(sender, instance: Membership, raw: bool = False, **kwargs
 
 
 # Anything the public catalogue shows changed: a new version, so caches and facet indexes
-# everywhere stop using what they hold.
-CATALOGUE_MODELS = [
-    CaseStudy, Outcome, Source, ServiceArea, Council, Organisation, OrganisationName,
-    Partnership, Membership,
+# everywhere stop using what they hold. The version's log names the case studies whose own data
+# changed, so that each process's facet index can catch up on just those.
+OTHER_MODELS = [
+    ServiceArea, Council, Organisation, OrganisationName, Partnership, Membership,
 ]  # fmt: skip
 
 
-def catalogue_changed(sender, raw: bool = False, **kwargs) -> None:
+def case_study_changed(sender, instance, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        CatalogueVersion.bump([instance.pk])
+
+
+def part_of_case_study_changed(sender, instance, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        CatalogueVersion.bump([instance.case_study_id])
+
+
+def something_else_changed(sender, raw: bool = False, **kwargs) -> None:
     if not raw:
         CatalogueVersion.bump()
 
 
-def links_changed(sender, action: str, **kwargs) -> None:
+def case_study_links_changed_version(
+    sender, instance, action: str, reverse: bool, pk_set, **kwargs
+) -> None:
+    """A case study's councils or service areas (from either end of the link)."""
+    if action not in {"post_add", "post_remove", "post_clear"}:
+        return
+    if not reverse:
+        CatalogueVersion.bump([instance.pk])
+    elif action == "post_clear":  # which case studies lost the link is not known
+        CatalogueVersion.bump()
+    else:
+        CatalogueVersion.bump(pk_set or [])
+
+
+def outcome_sources_changed(sender, instance, action: str, **kwargs) -> None:
+    if action in {"post_add", "post_remove", "post_clear"}:
+        CatalogueVersion.bump([instance.case_study_id])  # an outcome or a source: same case
+
+
+def other_links_changed(sender, action: str, **kwargs) -> None:
     if action in {"post_add", "post_remove", "post_clear"}:
         CatalogueVersion.bump()
 
 
-for model in CATALOGUE_MODELS:
-    post_save.connect(catalogue_changed, sender=model, dispatch_uid=f"version-save-{model}")
-    post_delete.connect(catalogue_changed, sender=model, dispatch_uid=f"version-del-{model}")
-for through in [
-    CaseStudy.councils.through,
-    CaseStudy.service_areas.through,
-    Partnership.member_councils.through,
-    Council.successors.through,
-    Outcome.sources.through,
-]:
-    m2m_changed.connect(links_changed, sender=through, dispatch_uid=f"version-m2m-{through}")
+post_save.connect(case_study_changed, sender=CaseStudy, dispatch_uid="version-save-case-study")
+post_delete.connect(case_study_changed, sender=CaseStudy, dispatch_uid="version-del-case-study")
+for model in [Outcome, Source]:
+    post_save.connect(
+        part_of_case_study_changed, sender=model, dispatch_uid=f"version-save-{model}"
+    )
+    post_delete.connect(
+        part_of_case_study_changed, sender=model, dispatch_uid=f"version-del-{model}"
+    )
+for model in OTHER_MODELS:
+    post_save.connect(something_else_changed, sender=model, dispatch_uid=f"version-save-{model}")
+    post_delete.connect(something_else_changed, sender=model, dispatch_uid=f"version-del-{model}")
+for through in [CaseStudy.councils.through, CaseStudy.service_areas.through]:
+    m2m_changed.connect(
+        case_study_links_changed_version, sender=through, dispatch_uid=f"version-m2m-{through}"
+    )
+m2m_changed.connect(
+    outcome_sources_changed, sender=Outcome.sources.through, dispatch_uid="version-m2m-sources"
+)
+for through in [Partnership.member_councils.through, Council.successors.through]:
+    m2m_changed.connect(other_links_changed, sender=through, dispatch_uid=f"version-m2m-{through}")

@@ -56,7 +56,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "catalogue/home.html",
         {
             "responses": [(response, counts.get(response, 0)) for response in ResponseType],
-            "total": len(index.ids),
+            "total": index.everything.bit_count(),
             "recent": cards_in_order(recent),
         },
     )

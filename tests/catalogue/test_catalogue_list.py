@@ -388,10 +388,11 @@ QUERY_COUNT_URLS = [
 @pytest.mark.django_db
 def test_list_page_query_count_is_fixed(client, django_assert_max_num_queries, settings):
     """4 queries (7 with a search: matches, the best ranked, extracts), whatever the data
-    size, once the facet index is current; the first request after an edit rebuilds it
-    (here, with the background rebuild off) in 12 more: 10 reads in one snapshot, whose
-    savepoint counts 2. A page served from the cache costs one query: the catalogue's
-    version."""
+    size, once the facet index is current; the first request after an edit updates it (here,
+    with the background update off) in at most 16 more: 4 to find that it cannot catch up
+    (the index left by another test is of a version not in this database's log), then 12 to
+    build it (10 reads in one snapshot, whose savepoint counts 2). A page served from the
+    cache costs one query: the catalogue's version."""
     settings.CATALOGUE_CACHE = False
     area = make_service_area(slug="area-1")
     partnership = make_partnership(partners={make_organisation(sector=Sector.NHS): "Care"})
@@ -407,7 +408,7 @@ def test_list_page_query_count_is_fixed(client, django_assert_max_num_queries, s
             make_outcome(case_study=case_study)
 
     add_cases(3)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(20):
         client.get("/case-studies/")  # builds the index for this version of the catalogue
     counts = {}
     for query in QUERY_COUNT_URLS:
