@@ -6,15 +6,15 @@ is a bitmap (a Python int, one bit per published case study); a selection is ORs
 facet and ANDs across facets, and a count is a popcount, so a page's counts take microseconds.
 
 Each process holds one index, built from one snapshot of the database and labelled with the
-catalogue version (`CatalogueVersion`) it was read at. Any edit anywhere changes the version;
-the first request to see the new version starts an update in a background thread and is
-answered, like every request until the update is done, by the index it already has. So an edit
-never makes a reader wait. An edit to case studies is caught up by reading just those again
-(`updated_index`: milliseconds); anything else (a council renamed, a partner's sector, an
-import) means reading everything again (a second or two at 100,000 case studies), which one
-process of the machine does for each version while the others load what it saved
-(`shared_build`). Only a process with no index at all (just started) makes the requests that
-need one wait for its first build.
+catalogue version (`CatalogueVersion`) it was read at. Any edit anywhere changes the version.
+An edit to a few case studies is caught up by the first request to see the new version, which
+reads just those again (`updated_index`: milliseconds), so the very next reader sees it.
+Anything else (a council renamed, a partner's sector, an import) means reading everything
+again (a second or two at 100,000 case studies): that runs in a background thread, and every
+request until it is done is answered by the index the process already has, so an edit never
+makes a reader wait. One process of the machine builds each such version and the others load
+what it saved (`shared_build`). Only a process with no index at all (just started) makes the
+requests that need one wait for its first build.
 
 The index is a few large objects (ints and arrays, about 10 MB at 100,000 case studies), not
 one object per case study: small for memory, and invisible to the garbage collector.
@@ -657,14 +657,18 @@ def sql_ranks(ids: array, ordering: list, positions: set[int]) -> dict[int, int]
 _index: FacetIndex | None = None
 _builder: threading.Thread | None = None  # the rebuild under way, if any
 _lock = threading.Lock()
+_catching_up = threading.Lock()  # one request at a time catches the index up
 
 
 def current_index() -> FacetIndex:
     """This process's index: the newest it has, even while a newer one is being built.
 
-    A process with no index yet waits for its first build. With CATALOGUE_INDEX_IN_BACKGROUND
+    After an edit to a few case studies the request catches the index up itself, in
+    milliseconds, so that the reader right after the edit (often the editor) sees it on any
+    process. Anything more is built in a background thread while the old index answers. A
+    process with no index yet waits for its first build. With CATALOGUE_INDEX_IN_BACKGROUND
     off (the tests, where every query runs in one uncommitted transaction that a thread's own
-    connection could not see) the request itself rebuilds, as it has to wait anyway.
+    connection could not see) the request itself builds too, as it has to wait anyway.
     """
     global _index
     version = CatalogueVersion.current()
@@ -676,6 +680,15 @@ def current_index() -> FacetIndex:
             if _index is None or _index.version != version:
                 _index = (_index and updated_index(_index)) or build_index()
             return _index
+    if index is not None and _builder is None:  # (a build under way will be newer still)
+        with _catching_up:
+            if _index is not index:  # another thread has caught up meanwhile
+                return _index
+            if (caught := caught_up_or_none(index)) is not None:
+                with _lock:
+                    if _index is index:
+                        _index = caught
+                return caught
     builder = start_rebuild()
     if index is not None:
         return index
@@ -700,7 +713,7 @@ def start_rebuild() -> threading.Thread:
 def _rebuild() -> None:
     global _index, _builder
     try:
-        index = (_index and caught_up_or_none(_index)) or shared_build()
+        index = shared_build()
         with _lock:
             _index = index
     except Exception:
@@ -714,7 +727,7 @@ def _rebuild() -> None:
 def caught_up_or_none(index: FacetIndex) -> FacetIndex | None:
     try:
         return updated_index(index)
-    except Exception:  # never worse than before: a full build follows
+    except Exception:  # never worse than before: a full build follows, in the background
         logger.exception("The facet index could not catch up; building it again.")
         return None
 

@@ -226,3 +226,22 @@ def test_a_reader_after_a_publish_sees_it_without_a_full_build(client, monkeypat
     page = client.get("/case-studies/?response=exit").content.decode()
     assert re.search(r'data-result-count="2"', page)
     assert "Just published" in page
+
+
+@pytest.mark.django_db(transaction=True)  # as in a worker, where a build runs in a thread
+def test_the_reader_right_after_a_publish_sees_it_on_a_worker(client, settings, monkeypatch):
+    settings.CATALOGUE_INDEX_IN_BACKGROUND = True
+    make_case_study(title="Already there", response=ResponseType.EXIT)
+    draft = make_ready_case_study(
+        title="Just published", status=Status.IN_REVIEW, response=ResponseType.EXIT
+    )
+    monkeypatch.setattr(facets, "_index", None)
+    client.get("/case-studies/?response=exit")  # the worker's first index
+    monkeypatch.setattr(facets, "build_index", lambda: pytest.fail("read everything again"))
+
+    draft.publish(by=make_publisher())
+
+    # The first request after the publish catches up and shows it: no waiting for a thread.
+    page = client.get("/case-studies/?response=exit").content.decode()
+    assert re.search(r'data-result-count="2"', page)
+    assert "Just published" in page
