@@ -13,6 +13,11 @@ memory holds one chunk at a time. Councils, service areas, outcomes, sources and
 as values into small records, not model instances: an export makes thousands of them a chunk,
 and an instance costs several times as much to make.
 
+The CSV export reads most lines ready-made: each published case study's line is stored
+(`ExportLine`), deleted in the transaction of any change to what it shows and made again once
+that change commits (`lines_out_of_date`), so an export reads one query of lines a chunk and
+makes only those missing.
+
 CSV choices, stated in the codebook too:
 - UTF-8 with a byte-order mark: without it Excel reads the file in the local code page and
   mangles £, accents and Welsh place names; Python (encoding="utf-8-sig"), pandas and R skip it.
@@ -23,14 +28,20 @@ CSV choices, stated in the codebook too:
 
 import csv
 import dataclasses
+import functools
 import json
+import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from itertools import chain, islice
 from typing import Any
 
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Max, QuerySet
 from django.http import QueryDict
 from django.urls import reverse
@@ -44,17 +55,21 @@ from partnerships.models import (
 )
 
 from .citations import LICENCE, SITE_NAME, TRANSFORMING_TOGETHER, dataset_citation, isoformat
-from .facets import id_list
+from .facets import code_digest, id_list
 from .filters import CaseStudyFilter, describe
 from .models import (
     CaseStudy,
+    CatalogueVersion,
     EvidenceStrength,
+    ExportLine,
     Outcome,
     OutcomeKind,
     Source,
     figure_text,
     year_of_names,
 )
+
+logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 500
 ROWS_PER_WRITE = 100
@@ -323,6 +338,8 @@ COLUMNS: list[Field] = [
     Field("updated_at", "When the case study was last changed (ISO 8601, UTC).", "date-time",
           lambda r: moment(r.case_study.updated_at)),
 ]  # fmt: skip
+
+CELLS = [column.get for column in COLUMNS]  # a Row's cells, in order
 
 PARTNER_FIELDS: list[Field] = [
     Field("name", "The organisation's name when the work started.", "text", lambda p: p.name),
@@ -665,23 +682,175 @@ def csv_writer() -> Any:
 def csv_stream(
     *, case_studies: QuerySet, base_url: str, chunk_size: int | None = None
 ) -> Iterator[bytes]:
-    """The CSV file, in pieces: a byte-order mark, the header, then one line per case study."""
-    found = rows(case_studies=case_studies, base_url=base_url, chunk_size=chunk_size)
-    return csv_pieces(found)
+    """The CSV file, in pieces: a byte-order mark, the header, then one line per case study.
 
-
-def csv_pieces(found: Iterator[Row]) -> Iterator[bytes]:
+    Each chunk of case studies is read as their stored lines (ExportLine), one query, and only
+    the lines missing are made from the case studies' records. The first chunk is read now,
+    before any of the file is sent: if the database is down, the request fails with the 503
+    page rather than a 200 with a header and a cut-off file.
+    """
+    chunk_size = chunk_size or CHUNK_SIZE
+    ids = case_studies.values_list("pk", flat=True).iterator(chunk_size=chunk_size)
     writer = csv_writer()
-    yield (BOM + writer.writerow([column.name for column in COLUMNS])).encode()
-    lines = []
-    getters = [column.get for column in COLUMNS]
-    for row in found:
-        lines.append(writer.writerow([cell(get(row)) for get in getters]))
-        if len(lines) == ROWS_PER_WRITE:
-            yield "".join(lines).encode()
-            lines = []
-    if lines:
-        yield "".join(lines).encode()
+    header = (BOM + writer.writerow([column.name for column in COLUMNS])).encode()
+    first = csv_lines(list(islice(ids, chunk_size)), base_url=base_url)
+
+    def the_rest() -> Iterator[bytes]:
+        while chunk := list(islice(ids, chunk_size)):
+            yield csv_lines(chunk, base_url=base_url)
+
+    return chain([header, first], the_rest())
+
+
+def csv_lines(ids: list[int], *, base_url: str) -> bytes:
+    """The CSV lines of these case studies, in this order: stored ones with the site's address
+    put in, the rest made now."""
+    lines = dict(
+        ExportLine.objects.filter(case_study_id__in=id_list(ids), layout=line_layout())
+        .order_by()
+        .values_list("case_study_id", "line")
+    )
+    for pk, line in lines.items():
+        at = base_address_at(line)
+        lines[pk] = f"{line[:at]}{base_url}{line[at:]}"
+    if missing := [pk for pk in ids if pk not in lines]:
+        lines.update(made_lines(missing, base_url=base_url))
+    return "".join(lines[pk] for pk in ids if pk in lines).encode()
+
+
+def made_lines(ids: list[int], *, base_url: str) -> dict[int, str]:
+    """The CSV lines of those of these case studies that are published, made from their
+    records (in seven queries), by id."""
+    published = CaseStudy.objects.published().filter(pk__in=id_list(ids)).order_by()
+    found = [case_study_record(values) for values in for_rows(published)]
+    writer = csv_writer()
+    return {
+        row.case_study.pk: writer.writerow([cell(get(row)) for get in CELLS])
+        for row in rows_for(found, permalink=permalinks(base_url))
+    }
+
+
+def base_address_at(line: str) -> int:
+    """Where the site's address goes in a stored line: at the start of the third cell, the
+    permalink, after an id and a slug that never need quoting."""
+    return line.index(",", line.index(",") + 1) + 1
+
+
+@functools.cache
+def line_layout() -> str:
+    """A digest of the code that shapes a CSV line."""
+    return code_digest(
+        __name__,
+        "catalogue.citations",
+        "catalogue.models",
+        "partnerships.models",
+        "partnerships.names",
+        "partnerships.vocabulary",
+    )
+
+
+def store_lines(ids: Iterable[int]) -> int:
+    """Make and store the CSV lines of these case studies that are published and have none,
+    as they are now; how many were stored. (A line that exists is current: one save calls this
+    once for each of its many changes, and only the first makes anything.)"""
+    with transaction.atomic():
+        # The row every change locks first (CatalogueVersion.bump), held until this commits:
+        # no change to a case study commits between reading it and storing its line.
+        CatalogueVersion.objects.select_for_update().filter(pk=1).first()
+        current = ExportLine.objects.filter(case_study_id__in=list(ids), layout=line_layout())
+        have = set(current.values_list("case_study_id", flat=True))
+        missing = [pk for pk in ids if pk not in have]
+        return len(_store_lines(missing)) if missing else 0
+
+
+def _store_lines(ids: list[int]) -> set[int]:
+    """Make and store these case studies' lines (those published); the ids stored."""
+    layout = line_layout()
+    stored = [
+        ExportLine(case_study_id=pk, layout=layout, line=line)
+        for pk, line in made_lines(ids, base_url="").items()
+        if line[base_address_at(line) :].startswith("/")  # the permalink, as expected
+    ]
+    ExportLine.objects.bulk_create(
+        stored,
+        update_conflicts=True,
+        unique_fields=["case_study"],
+        update_fields=["layout", "line"],
+    )
+    return {line.case_study_id for line in stored}
+
+
+def fill_missing_lines() -> int:
+    """Make the line of every published case study without one (or with another layout's), a
+    chunk at a time, each chunk in its own transaction; how many were made."""
+    made, given_up = 0, set()
+    while True:
+        with transaction.atomic():
+            CatalogueVersion.objects.select_for_update().filter(pk=1).first()  # as store_lines
+            current = ExportLine.objects.filter(layout=line_layout()).values("case_study_id")
+            missing = list(
+                CaseStudy.objects.published()
+                .exclude(pk__in=current)
+                .exclude(pk__in=id_list(list(given_up)))
+                .order_by()
+                .values_list("pk", flat=True)[:CHUNK_SIZE]
+            )
+            if not missing:
+                return made
+            stored = _store_lines(missing)
+        made += len(stored)
+        given_up.update(set(missing) - stored)  # made for each export instead
+
+
+_filler: threading.Thread | None = None
+_filler_lock = threading.Lock()
+
+
+def fill_missing_lines_in_background() -> None:
+    """Start fill_missing_lines in a thread of its own, unless one is under way."""
+    global _filler
+    with _filler_lock:
+        if _filler is None:
+            # Not a daemon: a command that changed everything (an import) ends once it is done.
+            _filler = threading.Thread(target=_fill, name="export-lines", daemon=False)
+            _filler.start()
+
+
+def finish_filling() -> None:
+    """Wait for the filling under way, if any (for tests and benchmarks)."""
+    if (filler := _filler) is not None:
+        filler.join()
+
+
+def _fill() -> None:
+    global _filler
+    try:
+        fill_missing_lines()
+    except Exception:  # exports make what is missing: slower, never wrong
+        logger.exception("The CSV export's missing lines could not be made.")
+    finally:
+        connection.close()  # this thread's own connection
+        with _filler_lock:
+            _filler = None
+
+
+def lines_out_of_date(case_study_ids: set[int] | None) -> None:
+    """In the transaction of a change: delete the lines it makes stale (every line, for None),
+    and make them again once it has committed."""
+    lines = ExportLine.objects.all()
+    if case_study_ids is not None:
+        lines = lines.filter(case_study_id__in=case_study_ids)
+    lines.delete()
+    transaction.on_commit(partial(make_lines_again, case_study_ids), robust=True)
+
+
+def make_lines_again(case_study_ids: set[int] | None) -> None:
+    if case_study_ids is not None:
+        store_lines(case_study_ids)
+    elif settings.CATALOGUE_INDEX_IN_BACKGROUND:
+        fill_missing_lines_in_background()
+    else:  # the tests: at once
+        fill_missing_lines()
 
 
 def json_stream(

@@ -771,9 +771,14 @@ def saved_index(folder: Path, version: str) -> Path:
 def code_version() -> str:
     """A digest of the code that shapes an index: a process running other code (after a deploy
     or a reload) never loads an index saved by this one, nor this one an older process's."""
+    return code_digest(__name__, "catalogue.models", "partnerships.models", "partnerships.names")
+
+
+def code_digest(*modules: str) -> str:
+    """A digest of these (imported) modules' source files."""
     digest = hashlib.sha256()
-    for name in (__name__, "catalogue.models", "partnerships.models", "partnerships.names"):
-        digest.update(Path(sys.modules[name].__file__).read_bytes())  # imported above
+    for name in modules:
+        digest.update(Path(sys.modules[name].__file__).read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -17,6 +17,7 @@ from django.db.models import (
     F,
     Q,
 )
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -192,13 +193,21 @@ class CatalogueVersion(models.Model):
         # transaction, so the log's ids are given out in the order the changes commit.
         cls.objects.update_or_create(pk=1, defaults={"token": token})
         ids = None if case_study_ids is None else set(case_study_ids)
-        if ids is None or len(ids) > CatalogueChange.MOST_CASE_STUDIES:
+        if ids is not None and len(ids) > CatalogueChange.MOST_CASE_STUDIES:
+            ids = None
+        if ids is None:
             logged = [CatalogueChange(token=token, case_study_id=None)]
         else:
             logged = [CatalogueChange(token=token, case_study_id=pk) for pk in sorted(ids)]
         last = CatalogueChange.objects.bulk_create(logged)[-1].pk
         if last is not None and last % CatalogueChange.PRUNE_EVERY == 0:
             CatalogueChange.objects.filter(pk__lte=last - CatalogueChange.KEPT).delete()
+        catalogue_changed.send(sender=cls, case_study_ids=ids)
+
+
+# Sent by CatalogueVersion.bump, inside the changing transaction, with the ids of the case
+# studies changed (None: anything else, or too many to list).
+catalogue_changed = Signal()
 
 
 class CatalogueChange(models.Model):
@@ -743,6 +752,34 @@ class Source(models.Model):
     def copy_host(self) -> str:
         """Where the copy is, as a reader names a site: 'docslib.org'."""
         return (urlsplit(self.copy_url).hostname or "").removeprefix("www.")
+
+
+class ExportLine(models.Model):
+    """A published case study's line of the CSV export, made after each change to it, so that
+    an export reads lines instead of making them (catalogue.exports.csv_stream).
+
+    A line is deleted in the same transaction as any change to what it shows (the
+    `catalogue_changed` signal: the case study's, or every line when something else changed),
+    so a line that exists is current. It is made again once the change has committed, and
+    missing lines are made by a background thread; an export makes any still missing itself.
+    `layout` says which code made it: a line made by other code (before a deploy) is not used.
+    """
+
+    # Deleted with its case study by the change's own signal (catalogue_changed), after the
+    # catalogue's version row is locked, as every other change to lines is: a cascade would
+    # lock the line first and could deadlock with a refill on PostgreSQL.
+    case_study = models.OneToOneField(
+        CaseStudy,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    layout = models.CharField(max_length=16)
+    line = models.TextField()  # as written to the CSV; the permalink without the site's address
+
+    def __str__(self) -> str:
+        return f"Export line of case study {self.case_study_id}"
 
 
 # Query parameters that only say how a reader arrived (campaigns, clicks, WordPress's cron),

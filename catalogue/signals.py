@@ -1,4 +1,6 @@
-"""Keep the full-text index in step with everything a case study's search text is made of."""
+"""Keep what is derived from the catalogue in step with it: the full-text index (with everything a
+case study's search text is made of), the catalogue's version and its log (for caches and facet
+indexes), and the CSV export's stored lines."""
 
 from django.core.exceptions import ValidationError
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -6,8 +8,15 @@ from django.dispatch import receiver
 
 from partnerships.models import Council, Membership, Organisation, OrganisationName, Partnership
 
-from . import search
-from .models import CaseStudy, CatalogueVersion, Outcome, ServiceArea, Source
+from . import exports, search
+from .models import (
+    CaseStudy,
+    CatalogueVersion,
+    Outcome,
+    ServiceArea,
+    Source,
+    catalogue_changed,
+)
 
 
 @receiver(post_save, sender=CaseStudy)
@@ -141,6 +150,11 @@ def case_study_links_changed_version(
 def outcome_sources_changed(sender, instance, action: str, **kwargs) -> None:
     if action in {"post_add", "post_remove", "post_clear"}:
         CatalogueVersion.bump([instance.case_study_id])  # an outcome or a source: same case
+
+
+@receiver(catalogue_changed)
+def export_lines_out_of_date(sender, case_study_ids: set[int] | None, **kwargs) -> None:
+    exports.lines_out_of_date(case_study_ids)
 
 
 def other_links_changed(sender, action: str, **kwargs) -> None:

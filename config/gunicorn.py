@@ -35,9 +35,13 @@ def post_worker_init(worker) -> None:
     """Start building the worker's facet index in the background: the worker answers at once
     (static files, /healthz, pages that read SQL), and only requests that need the index wait
     for it (about a second at 100,000 case studies)."""
+    from catalogue.exports import fill_missing_lines_in_background
     from catalogue.facets import start_rebuild
 
     try:
         start_rebuild()
     except Exception as error:  # the first request that needs the index will try again
         worker.log.warning("facet index not started: %s", error)
+    # Export lines missing after a deploy (another layout) or a restore; exports make them
+    # meanwhile. Failures are logged by the thread.
+    fill_missing_lines_in_background()
