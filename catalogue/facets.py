@@ -36,7 +36,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from django.conf import settings
@@ -492,20 +492,13 @@ def caught_up(index: FacetIndex, version: str, changed: list[int]) -> FacetIndex
     area_slugs = {slug for slug, _ in index.service_areas}
     if any(not values["service"] <= area_slugs for values, _ in facts.values()):
         raise BuildInstead  # a service area added since: the build reads their names
-    new = FacetIndex(
+    # Shares what it does not change; the dicts it changes are its own.
+    new = replace(
+        index,
         version=version,
-        ids=index.ids,
-        late=index.late,
-        live=index.live,
         options={facet: dict(found) for facet, found in index.options.items()},
         years=dict(index.years),
         orders=dict(index.orders),
-        newest_rank=index.newest_rank,
-        council_names=index.council_names,
-        council_also=index.council_also,
-        council_keys=index.council_keys,
-        former_councils=index.former_councils,
-        service_areas=index.service_areas,
     )
     now_in_use = set().union(*(values["council"] for values, _ in facts.values()))
     if new_councils := now_in_use - index.council_names.keys():
