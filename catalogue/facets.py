@@ -72,7 +72,7 @@ FACETS = [
 # The list's orders, for the index and for outputs sorted in SQL alike: case studies without a
 # start year come last either way, on both databases.
 SORT_ORDERING = {
-    "newest": [F("published_at").desc(nulls_last=True), "title", "pk"],
+    "newest": [F("published_at").desc(), "title", "pk"],
     "title": ["title", "pk"],
     "start-year": [F("start_year").asc(nulls_last=True), "title", "pk"],
     "-start-year": [F("start_year").desc(nulls_last=True), "title", "pk"],
@@ -330,7 +330,7 @@ def build_index() -> FacetIndex:
             "partnership_id", "organisation__sector"
         ).iterator(CHUNK):
             by_sector[sector].extend(by_partnership.get(partnership_id, ()))
-        by_evidence = positions_by_value(strongest_evidence(Outcome.objects), position_of)
+        by_evidence = positions_by_value(strongest_evidence_ranks(Outcome.objects), position_of)
         councils = list(
             Council.objects.filter(pk__in=list(by_council)).values_list(
                 "pk", "nation", "region", *COUNCIL_NAMING
@@ -390,7 +390,7 @@ def name_council(index: FacetIndex, slug, name, council_type, official, aliases,
         index.former_councils.add(slug)
 
 
-def strongest_evidence(outcomes) -> QuerySet:
+def strongest_evidence_ranks(outcomes) -> QuerySet:
     """(case study id, rank in EvidenceStrength of its outcomes' strongest evidence) pairs."""
     strength = Case(
         *(When(evidence=value, then=rank) for value, rank in EVIDENCE_RANK.items()),
@@ -593,7 +593,7 @@ def published_facts(pks: list[int]) -> dict[int, tuple[defaultdict[str, set], in
             facts[pk][0]["sector"] |= sectors[partnership_id]
     evidence = EvidenceStrength.values
     outcomes = Outcome.objects.filter(case_study_id__in=list(facts))
-    for pk, rank in strongest_evidence(outcomes):
+    for pk, rank in strongest_evidence_ranks(outcomes):
         facts[pk][0]["evidence"].add(evidence[rank])
     return facts
 
