@@ -33,6 +33,8 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -834,6 +836,31 @@ def _fill() -> None:
             _filler = None
 
 
+_deferred: ContextVar[list | None] = ContextVar("export_lines_deferred", default=None)
+
+
+@contextmanager
+def lines_deferred() -> Iterator[None]:
+    """Inside the block, changes only delete the lines they make stale; the lines are made
+    again once, for all of them, when it ends (once the transaction commits). For bulk work
+    (an import, a seed load) whose hundreds of changes would each make lines."""
+    if _deferred.get() is not None:  # already inside a deferred block
+        yield
+        return
+    token = _deferred.set([])
+    try:
+        yield
+        changed = _deferred.get()
+    finally:
+        _deferred.reset(token)
+    if changed:
+        everything = any(ids is None for ids in changed)
+        transaction.on_commit(
+            partial(make_lines_again, None if everything else set().union(*changed)),
+            robust=True,
+        )
+
+
 def lines_out_of_date(case_study_ids: set[int] | None) -> None:
     """In the transaction of a change: delete the lines it makes stale (every line, for None),
     and make them again once it has committed."""
@@ -841,7 +868,10 @@ def lines_out_of_date(case_study_ids: set[int] | None) -> None:
     if case_study_ids is not None:
         lines = lines.filter(case_study_id__in=case_study_ids)
     lines.delete()
-    transaction.on_commit(partial(make_lines_again, case_study_ids), robust=True)
+    if (deferred := _deferred.get()) is not None:
+        deferred.append(case_study_ids)
+    else:
+        transaction.on_commit(partial(make_lines_again, case_study_ids), robust=True)
 
 
 def make_lines_again(case_study_ids: set[int] | None) -> None:

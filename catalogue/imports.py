@@ -44,7 +44,7 @@ from partnerships.models import (
 )
 from partnerships.vocabulary import FIRST_YEAR, LAST_YEAR
 
-from . import history, search, workbooks
+from . import exports, history, search, workbooks
 from .models import (
     CASE_STUDY_HISTORY,
     CaseStudy,
@@ -978,7 +978,11 @@ def write(plans: list[Plan], *, by: AbstractBaseUser | None, reason: str) -> Non
         plan.existing = case_study  # from here on, the case study it writes to
     update_case_studies(updated, partnerships, now=now)
 
-    with history.versions_recorded_by_caller(), search.indexing_deferred():
+    with (
+        history.versions_recorded_by_caller(),
+        search.indexing_deferred(),
+        exports.lines_deferred(),
+    ):
         replace_links(new + updated)
         replace_parts(new + updated, by=by, reason=reason, now=now)
         new_histories = CaseStudy.history.bulk_history_create(
@@ -997,7 +1001,7 @@ def write(plans: list[Plan], *, by: AbstractBaseUser | None, reason: str) -> Non
             )
         )
         search.index_case_studies(ids)
-    CatalogueVersion.bump()
+        CatalogueVersion.bump()
 
 
 DEFAULTS = {name: CaseStudy._meta.get_field(name).get_default() for name in CASE_STUDY_FIELDS}

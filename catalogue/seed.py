@@ -29,7 +29,7 @@ from partnerships.models import (
 from partnerships.register import load_council_register
 from partnerships.vocabulary import Vocabulary
 
-from . import history, search
+from . import exports, history, search
 from .models import (
     CaseStudy,
     Confidence,
@@ -79,7 +79,7 @@ def load_seed(*, directory: Path = SEED_DIRECTORY, update: bool = False) -> Seed
             ["This database holds synthetic case studies; the real catalogue goes elsewhere."]
         )
     report = SeedReport()
-    with transaction.atomic(), search.indexing_deferred():
+    with transaction.atomic(), search.indexing_deferred(), exports.lines_deferred():
         register = load_council_register(directory=directory / "councils", update=update)
         report.councils_created = register.created
         report.councils_updated = register.updated

@@ -214,3 +214,26 @@ def test_a_line_that_cannot_be_stored_is_made_for_each_export(client, catalogue,
     assert exports.fill_missing_lines() == 0
     assert not ExportLine.objects.filter(case_study=first).exists()
     assert body(client.get(URL)) == made_file(client, monkeypatch)
+
+
+@pytest.mark.django_db
+def test_bulk_work_makes_its_lines_once_when_it_ends(
+    client, catalogue, monkeypatch, django_capture_on_commit_callbacks
+):
+    """An import or a seed load changes hundreds of case studies, each many times."""
+    stored = []
+    store = exports.store_lines
+    monkeypatch.setattr(exports, "store_lines", lambda ids: stored.append(set(ids)) or store(ids))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        southby = make_council(name="Southby")
+    with django_capture_on_commit_callbacks(execute=True), exports.lines_deferred():
+        for case_study in catalogue["cases"]:
+            case_study.title += " (revised)"
+            case_study.save()
+            case_study.councils.add(southby)
+        assert not ExportLine.objects.exists()  # deleted as they went
+
+    assert stored == [{case_study.pk for case_study in catalogue["cases"]}]
+    assert every_published_case_study_has_its_line()
+    assert body(client.get(URL)) == made_file(client, monkeypatch)
