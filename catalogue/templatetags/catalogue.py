@@ -1,7 +1,9 @@
+import functools
 from html import escape
 from urllib.parse import quote
 
 from django import template
+from django.urls import reverse
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
@@ -123,3 +125,15 @@ def case_study_card(
     # Safe: every value from outside this function went through escape above (the extract
     # through conditional_escape, which keeps what search.highlight already made safe).
     return mark_safe(html)  # nosec B308, B703  # nosemgrep
+
+
+@register.simple_tag
+def page_url(name: str, *args: str) -> str:
+    """`{% url %}` for the links on every page (the header's, the footer's): each reversed once
+    per process, since addresses never change while it runs, not a dozen times for each page."""
+    return _reversed(name, args)
+
+
+@functools.cache
+def _reversed(name: str, args: tuple[str, ...]) -> str:
+    return reverse(name, args=args)
