@@ -183,23 +183,20 @@ class CaseStudyCitation:
         return "".join(f"{tag}  - {one_line(value)}\r\n" for tag, value in tags)
 
 
-def cite_case_study(*, case_study: CaseStudy, permalink: str) -> CaseStudyCitation:
-    """The citation of a case study; `permalink` is the absolute URL of its id link.
-
-    Reads councils and service areas through `.all()`, so prefetch them for many.
-    """
+def cite_case_study(
+    *, case_study: CaseStudy, permalink: str, councils: list[str], service_areas: list[str]
+) -> CaseStudyCitation:
+    """The citation of a case study, given the names of its councils and service areas in
+    their order; `permalink` is the absolute URL of its id link."""
     return CaseStudyCitation(
         pk=case_study.pk,
         slug=case_study.slug,
         title=case_study.title,
         permalink=permalink,
         updated=timezone.localtime(case_study.updated_at).date(),
-        councils=[council.name for council in case_study.councils.all()],
+        councils=councils,
         start_year=case_study.start_year,
-        keywords=[
-            case_study.get_response_display(),
-            *(area.name for area in case_study.service_areas.all()),
-        ],
+        keywords=[case_study.get_response_display(), *service_areas],
     )
 
 

@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import pickle  # nosec B403 - only of indexes this process's user saved (shared_build)
+import re
 import sys
 import threading
 from array import array
@@ -219,17 +220,35 @@ class FacetIndex:
         for within in (in_area, in_area & same_response):
             pool |= self.of_ids(self.ordered_ids(within, "newest", limit=RELATED_POOL))
         pool &= ~itself
-        tests = [(self.as_bytes(bits), weight) for bits, weight in weighed if bits & pool]
-
-        def rank(p: int) -> tuple[int, int]:
-            score = sum(weight for bits, weight in tests if bits[p >> 3] & (1 << (p & 7)))
-            return -score, self.newest_rank[p]
-
-        best = heapq.nsmallest(RELATED_SHOWN, self.positions_in(pool), key=rank)
+        # Scored a bitmap at a time, in one comprehension over all the candidates each: a third
+        # less time than a Python function testing each candidate against every bitmap.
+        candidates = list(self.positions_in(pool))
+        places = [(p >> 3, p & 7) for p in candidates]
+        scores = [0] * len(candidates)
+        for bits, weight in weighed:
+            if bits & pool:
+                members = self.as_bytes(bits)
+                scores = [
+                    score + weight * (members[byte] >> bit & 1)
+                    for score, (byte, bit) in zip(scores, places, strict=True)
+                ]
+        newest_rank = self.newest_rank
+        ranked = zip(
+            [-score for score in scores],
+            [newest_rank[p] for p in candidates],
+            candidates,
+            strict=True,
+        )
+        best = [p for _, _, p in heapq.nsmallest(RELATED_SHOWN, ranked)]
         return [self.ids[p] for p in best]
 
     def positions_in(self, within: int) -> Iterator[int]:
-        for byte_number, byte in enumerate(self.as_bytes(within)):
+        members = self.as_bytes(within)
+        # The regex skips the zero bytes in C: a sparse bitmap of 100,000 positions is 12,500
+        # bytes, nearly all zero, that a Python loop would visit one by one.
+        for found in NONZERO_BYTE.finditer(members):
+            byte_number = found.start()
+            byte = members[byte_number]
             while byte:
                 low = byte & -byte
                 yield (byte_number << 3) + low.bit_length() - 1
@@ -238,6 +257,9 @@ class FacetIndex:
     def ids_in(self, within: int) -> list[int]:
         """The ids of the case studies in `within`, in no particular order: fast when few."""
         return [self.ids[p] for p in self.positions_in(within)]
+
+
+NONZERO_BYTE = re.compile(rb"[^\x00]")
 
 
 def bitmap(positions: Iterable[int]) -> int:
@@ -653,8 +675,10 @@ _lock = threading.Lock()
 _catching_up = threading.Lock()  # one request at a time catches the index up
 
 
-def current_index() -> FacetIndex:
+def current_index(version: str | None = None) -> FacetIndex:
     """This process's index: the newest it has, even while a newer one is being built.
+    `version`: the catalogue's current version if the caller has just read it (in a query of
+    its own), else it is read here.
 
     After an edit to a few case studies the request catches the index up itself, in
     milliseconds, so that the reader right after the edit (often the editor) sees it on any
@@ -664,7 +688,7 @@ def current_index() -> FacetIndex:
     connection could not see) the request itself builds too, as it has to wait anyway.
     """
     global _index
-    version = CatalogueVersion.current()
+    version = version or CatalogueVersion.current()
     index = _index
     if index is not None and index.version == version:
         return index
@@ -741,7 +765,7 @@ def shared_build() -> FacetIndex:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
         version = CatalogueVersion.current()
         saved = saved_index(folder, version)
-        if version != "initial" and saved.exists():
+        if version != CatalogueVersion.INITIAL and saved.exists():
             with saved.open("rb") as file:
                 # Safe: only this user can write in the folder (index_folder checks).
                 return pickle.load(file)  # nosec B301  # nosemgrep

@@ -8,7 +8,7 @@ from django.dispatch import receiver
 
 from partnerships.models import Council, Membership, Organisation, OrganisationName, Partnership
 
-from . import exports, search
+from . import exports, pages, search
 from .models import (
     CaseStudy,
     CatalogueVersion,
@@ -153,8 +153,9 @@ def outcome_sources_changed(sender, instance, action: str, **kwargs) -> None:
 
 
 @receiver(catalogue_changed)
-def export_lines_out_of_date(sender, case_study_ids: set[int] | None, **kwargs) -> None:
+def stored_renderings_out_of_date(sender, case_study_ids: set[int] | None, **kwargs) -> None:
     exports.lines_out_of_date(case_study_ids)
+    pages.out_of_date(case_study_ids)
 
 
 def other_links_changed(sender, action: str, **kwargs) -> None:

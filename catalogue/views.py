@@ -23,12 +23,12 @@ from django.views.decorators.http import require_safe
 
 from partnerships.models import Council, Membership
 
-from . import citations, exports, search
+from . import citations, exports, pages, search
 from . import compare as comparing
 from .caching import cached_public_page
 from .codebook import TRANSFORMING_TOGETHER, outcome_terms
 from .codebook import codebook as build_codebook
-from .facets import current_index
+from .facets import FacetIndex, current_index
 from .feeds import CaseStudyFeed
 from .filters import FACETS, SORT_CHOICES, CaseStudyFilter, describe, normalised_query
 from .insights import CHARTS, base_query, chart_rows, charts, csv_lines
@@ -262,44 +262,36 @@ def detail_page_query(query: QueryDict) -> QueryDict:
 
 @cached_public_page(query=detail_page_query)
 def case_study_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    everything_shown = CaseStudy.objects.select_related(
-        "partnership__lead_council"
-    ).prefetch_related(
-        "service_areas",
-        "councils",
-        "outcomes",
-        "sources",
-        Prefetch(
-            "partnership__memberships",
-            Membership.objects.select_related("organisation").prefetch_related(
-                "organisation__former_names"
-            ),
-        ),
-    )
-    case_study = everything_shown.published().filter(slug=slug).first()
-    preview = case_study is None
-    if preview:
-        # Editors preview drafts at the public address; to anyone else they do not exist.
-        case_study = get_object_or_404(everything_shown.previewable_by(request.user), slug=slug)
-    # Which sources back each outcome, by their number in the list; partners by their
-    # names in the case's years.
-    exports.number_sources(
-        {case_study.pk: list(case_study.sources.all())},
-        {case_study.pk: list(case_study.outcomes.all())},
-    )
-    if case_study.partnership:
-        for membership in case_study.partnership.memberships.all():
-            membership.name_then = membership.organisation.name_in(case_study.year_of_names)
+    page = pages.stored(slug)
+    index = current_index(page.version if page else None)
+    preview = False
+    if page is None:  # rendered now from what is read after the version (index.version)
+        case_study = pages.everything_shown().published().filter(slug=slug).first()
+        preview = case_study is None
+        if preview:
+            # Editors preview drafts at the public address; to anyone else they do not exist.
+            case_study = get_object_or_404(
+                pages.everything_shown().previewable_by(request.user), slug=slug
+            )
+        page = pages.rendered(case_study)
+        if not preview:
+            pages.keep(page, index.version)
+    case_study = page.case_study
     response = render(
         request,
         "catalogue/case_study_detail.html",
         {
             "case_study": case_study,
-            "related": related_case_studies(case_study),
+            "article": page.article,
+            "related": related_case_studies(page, index),
             "preview": preview,
-            "citation": citation_for(request, case_study),
+            "citation": citation_for(
+                request,
+                case_study,
+                councils=[name for _, name in page.councils],
+                service_areas=[name for _, name in page.service_areas],
+            ),
             "list_url": list_url_from(request),
-            "outcome_terms": outcome_terms(),
         },
     )
     if preview:
@@ -324,9 +316,10 @@ class Related:
     reasons: list[str]
 
 
-def related_case_studies(case_study: CaseStudy) -> list[Related]:
+def related_case_studies(page: pages.Page, index: FacetIndex) -> list[Related]:
     """Up to five similar published case studies (FacetIndex.related), each with the reasons
     in words, read from the index: one query for their titles, however many reasons."""
+    case_study = page.case_study
     published = CaseStudy.objects.published()
     partners = set()
     if case_study.partnership_id:
@@ -335,22 +328,16 @@ def related_case_studies(case_study: CaseStudy) -> list[Related]:
             .order_by()
             .values_list("pk", flat=True)
         )
-    areas = sorted(case_study.service_areas.all(), key=lambda area: area.name)
-    councils = sorted(case_study.councils.all(), key=lambda council: council.name)
-    index = current_index()
+    areas = sorted(page.service_areas, key=lambda area: area[1])
+    councils = sorted(page.councils, key=lambda council: council[1])
     found = index.related(
         case_study.pk,
-        councils=[council.slug for council in councils],
-        areas=[area.slug for area in areas],
+        councils=[slug for slug, _ in councils],
+        areas=[slug for slug, _ in areas],
         response=case_study.response,
         partners=partners,
     )
-    titles = {
-        pk: (slug, title)
-        for pk, slug, title in published.filter(pk__in=found)
-        .order_by()
-        .values_list("pk", "slug", "title")
-    }
+    titles = pages.published_titles(found)
     also_response = f"also {case_study.get_response_display().lower()}"
     related = []
     for pk in found:
@@ -361,9 +348,9 @@ def related_case_studies(case_study: CaseStudy) -> list[Related]:
             reasons.append("same partnership")
         if index.has("response", case_study.response, pk):
             reasons.append(also_response)
-        if shared := [a.name.lower() for a in areas if index.has("service", a.slug, pk)]:
+        if shared := [name.lower() for slug, name in areas if index.has("service", slug, pk)]:
             reasons.append(f"also in {', '.join(shared)}")
-        if named := [c.name for c in councils if index.has("council", c.slug, pk)]:
+        if named := [name for slug, name in councils if index.has("council", slug, pk)]:
             reasons.append(f"also involves {', '.join(named)}")
         slug, title = titles[pk]
         url = reverse("catalogue:case_study_detail", kwargs={"slug": slug})
@@ -629,29 +616,40 @@ def codebook_json(request: HttpRequest) -> HttpResponse:
     )
 
 
-def citation_for(request: HttpRequest, case_study: CaseStudy) -> citations.CaseStudyCitation:
+def citation_for(
+    request: HttpRequest, case_study: CaseStudy, *, councils: list[str], service_areas: list[str]
+) -> citations.CaseStudyCitation:
     permalink = reverse("catalogue:case_study_permalink", kwargs={"pk": case_study.pk})
     return citations.cite_case_study(
-        case_study=case_study, permalink=request.build_absolute_uri(permalink)
+        case_study=case_study,
+        permalink=request.build_absolute_uri(permalink),
+        councils=councils,
+        service_areas=service_areas,
     )
 
 
-def published_for_citation(slug: str) -> CaseStudy:
-    return get_object_or_404(
+def published_citation(request: HttpRequest, slug: str) -> citations.CaseStudyCitation:
+    case_study = get_object_or_404(
         CaseStudy.objects.published().prefetch_related("councils", "service_areas"), slug=slug
+    )
+    return citation_for(
+        request,
+        case_study,
+        councils=[council.name for council in case_study.councils.all()],
+        service_areas=[area.name for area in case_study.service_areas.all()],
     )
 
 
 @require_safe
 def case_study_bibtex(request: HttpRequest, slug: str) -> HttpResponse:
-    citation = citation_for(request, published_for_citation(slug))
+    citation = published_citation(request, slug)
     response = HttpResponse(citation.bibtex(), content_type="application/x-bibtex; charset=utf-8")
     return attachment(response, f"{citation.slug}.bib")
 
 
 @require_safe
 def case_study_ris(request: HttpRequest, slug: str) -> HttpResponse:
-    citation = citation_for(request, published_for_citation(slug))
+    citation = published_citation(request, slug)
     response = HttpResponse(
         citation.ris(), content_type="application/x-research-info-systems; charset=utf-8"
     )

@@ -1,0 +1,257 @@
+"""Stored case study pages: the part of a published case study's page that only its own data
+shapes (its title to its sources, `_case_study_article.html`) is rendered once and read back,
+so that the page costs three or four queries and a short template instead of eleven queries
+and the whole template. The rest (the citation with this site's address, related case studies
+read from the facet index, the breadcrumb) is made for each request.
+
+A stored page is kept exact as an ExportLine is: it is deleted in the transaction of any change
+to what it shows (`catalogue_changed`), so one that exists is current. Pages are stored by their
+readers, not in bulk: the first reader after a change renders the page and hands it to a thread
+that stores it, unless the catalogue has changed since the reader read it. A page nobody reads
+is never stored, and the reader never waits on a write.
+"""
+
+import functools
+import hashlib
+import importlib.metadata
+import json
+import logging
+import queue
+import threading
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Prefetch, QuerySet
+from django.template.loader import get_template, render_to_string
+from django.utils.safestring import SafeString, mark_safe
+
+from partnerships.models import Membership
+
+from . import exports
+from .codebook import outcome_terms
+from .facets import code_digest
+from .models import CaseStudy, CaseStudyPage, CatalogueVersion, Status
+
+logger = logging.getLogger(__name__)
+
+ARTICLE_TEMPLATE = "catalogue/_case_study_article.html"
+WAITING_AT_MOST = 1_000  # pages waiting to be stored; past that a reader's page is dropped
+
+
+def everything_shown() -> QuerySet:
+    """Case studies with everything their article shows, in seven queries."""
+    return CaseStudy.objects.select_related("partnership__lead_council").prefetch_related(
+        "service_areas",
+        "councils",
+        "outcomes",
+        "sources",
+        Prefetch(
+            "partnership__memberships",
+            Membership.objects.select_related("organisation").prefetch_related(
+                "organisation__former_names"
+            ),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a case study's page is made from: the case study's own fields, its article, and
+    its councils and service areas as (slug, name) pairs in the page's order; and, for a
+    stored page, the catalogue's version when it was read."""
+
+    case_study: CaseStudy
+    article: SafeString
+    councils: list[tuple[str, str]]
+    service_areas: list[tuple[str, str]]
+    version: str | None = None
+
+
+@functools.cache
+def layout() -> str:
+    """A digest of what shapes an article: the code, the templates and the libraries that
+    render it. An article stored by other code (before a deploy) is not used."""
+    digest = hashlib.sha256(
+        code_digest(
+            __name__,
+            "catalogue.codebook",
+            "catalogue.exports",
+            "catalogue.markdown",
+            "catalogue.models",
+            "catalogue.templatetags.catalogue",
+            "partnerships.models",
+            "partnerships.names",
+            "partnerships.vocabulary",
+        ).encode()
+    )
+    for name in [ARTICLE_TEMPLATE, "catalogue/_outcome_terms.html"]:
+        digest.update(Path(get_template(name).origin.name).read_bytes())
+    for library in ["django", "markdown-it-py", "nh3"]:
+        digest.update(importlib.metadata.version(library).encode())
+    return digest.hexdigest()[:16]
+
+
+# The case study's own fields the rest of the page reads (the long texts are in the article).
+PAGE_FIELDS = [
+    field
+    for field in CaseStudy._meta.concrete_fields
+    if field.name not in {"body", "search_vector"}
+]
+
+
+def stored(slug: str) -> Page | None:
+    """The published case study's stored page, with the catalogue's version, in one query;
+    None if it has none."""
+    # A raw query, a third of the time of the ORM's: the model still converts each column
+    # and leaves the fields not read deferred. `status`: CaseStudy.objects.published().
+    columns = ", ".join(f"case_study.{connection.ops.quote_name(f.column)}" for f in PAGE_FIELDS)
+    found = CaseStudy.objects.raw(
+        f"SELECT {columns}, page.parts, (SELECT token FROM "  # nosec B608
+        f"{CatalogueVersion._meta.db_table} WHERE id = 1) AS catalogue_version "
+        f"FROM {CaseStudyPage._meta.db_table} page "
+        f"JOIN {CaseStudy._meta.db_table} case_study ON case_study.id = page.case_study_id "
+        "WHERE case_study.slug = %s AND case_study.status = %s AND page.layout = %s",
+        [slug, Status.PUBLISHED, layout()],
+    )
+    for case_study in found:
+        parts = json.loads(zlib.decompress(case_study.parts))
+        return Page(
+            case_study=case_study,
+            # Safe: rendered by the article template, which escapes or sanitises what it shows.
+            article=mark_safe(parts["article"]),  # nosec B308, B703  # nosemgrep
+            councils=[tuple(pair) for pair in parts["councils"]],
+            service_areas=[tuple(pair) for pair in parts["service_areas"]],
+            version=case_study.catalogue_version or CatalogueVersion.INITIAL,
+        )
+    return None
+
+
+def published_titles(ids: list[int]) -> dict[int, tuple[str, str]]:
+    """The slug and title of each of these case studies that is published, by id: for the
+    few a page links to, in SQL of its own, as `stored` reads."""
+    if not ids:
+        return {}
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, slug, title FROM {CaseStudy._meta.db_table} "  # nosec B608
+            f"WHERE status = %s AND id IN ({marks})",
+            [Status.PUBLISHED, *ids],
+        )
+        return {pk: (slug, title) for pk, slug, title in cursor.fetchall()}
+
+
+def rendered(case_study: CaseStudy) -> Page:
+    """The page of a case study read through everything_shown(), rendered now."""
+    # Which sources back each outcome, by their number in the list; partners by their names
+    # in the case's years.
+    exports.number_sources(
+        {case_study.pk: list(case_study.sources.all())},
+        {case_study.pk: list(case_study.outcomes.all())},
+    )
+    if case_study.partnership:
+        for membership in case_study.partnership.memberships.all():
+            membership.name_then = membership.organisation.name_in(case_study.year_of_names)
+    article = render_to_string(
+        ARTICLE_TEMPLATE, {"case_study": case_study, "outcome_terms": outcome_terms()}
+    )
+    return Page(
+        case_study=case_study,
+        article=article,
+        councils=[(council.slug, council.name) for council in case_study.councils.all()],
+        service_areas=[(area.slug, area.name) for area in case_study.service_areas.all()],
+    )
+
+
+def keep(page: Page, version: str) -> None:
+    """Store a published case study's page rendered from the catalogue at `version`, unless
+    the catalogue has changed since: in a thread of its own, so the reader never waits."""
+    if not settings.CATALOGUE_INDEX_IN_BACKGROUND:  # the tests: at once, in their transaction
+        store([(page, version)])
+        return
+    global _keeper
+    with _keeper_lock:
+        try:
+            _waiting.put_nowait((page, version))
+        except queue.Full:  # the next reader renders it again
+            return
+        if _keeper is None:
+            _keeper = threading.Thread(target=_keep_waiting, name="case-study-pages", daemon=True)
+            _keeper.start()
+
+
+def store(pages: list[tuple[Page, str]]) -> int:
+    """Store those of these pages rendered at the catalogue's current version; how many."""
+    with transaction.atomic():
+        # The row every change locks first (CatalogueVersion.bump), held until this commits:
+        # no change commits between reading the version and storing what was read at it.
+        CatalogueVersion.objects.select_for_update().filter(pk=1).first()
+        current = CatalogueVersion.current()
+        rows = {
+            page.case_study.pk: CaseStudyPage(
+                case_study_id=page.case_study.pk,
+                layout=layout(),
+                parts=zlib.compress(json.dumps(parts_of(page)).encode()),
+            )
+            for page, version in pages
+            if version == current
+        }
+        CaseStudyPage.objects.bulk_create(
+            rows.values(),
+            update_conflicts=True,
+            unique_fields=["case_study"],
+            update_fields=["layout", "parts"],
+        )
+    return len(rows)
+
+
+def parts_of(page: Page) -> dict:
+    return {
+        "article": str(page.article),
+        "councils": page.councils,
+        "service_areas": page.service_areas,
+    }
+
+
+_waiting: queue.Queue = queue.Queue(maxsize=WAITING_AT_MOST)
+_keeper: threading.Thread | None = None
+_keeper_lock = threading.Lock()
+
+
+def _keep_waiting() -> None:
+    """Store the pages waiting, a batch at a time, until none is left."""
+    global _keeper
+    while True:
+        with _keeper_lock:
+            batch = []
+            while len(batch) < exports.CHUNK_SIZE:
+                try:
+                    batch.append(_waiting.get_nowait())
+                except queue.Empty:
+                    break
+            if not batch:
+                _keeper = None
+                connection.close()  # this thread's own connection
+                return
+        try:
+            store(batch)
+        except Exception:  # the next reader renders the page again: slower, never wrong
+            logger.exception("Case study pages could not be stored.")
+
+
+def finish_keeping() -> None:
+    """Wait until the pages handed over are stored (for tests and benchmarks)."""
+    if (keeper := _keeper) is not None:
+        keeper.join()
+
+
+def out_of_date(case_study_ids: set[int] | None) -> None:
+    """In the transaction of a change: delete the pages it makes stale (every page, for
+    None)."""
+    pages = CaseStudyPage.objects.all()
+    if case_study_ids is not None:
+        pages = pages.filter(case_study_id__in=case_study_ids)
+    pages.delete()
