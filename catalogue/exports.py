@@ -861,6 +861,11 @@ def lines_deferred() -> Iterator[None]:
         )
 
 
+def in_bulk_work() -> bool:
+    """Whether this is inside a `lines_deferred` block (an import, a seed load)."""
+    return _deferred.get() is not None
+
+
 def lines_out_of_date(case_study_ids: set[int] | None) -> None:
     """In the transaction of a change: delete the lines it makes stale (every line, for None),
     and make them again once it has committed."""

@@ -1,14 +1,16 @@
 """Stored case study pages: the part of a published case study's page that only its own data
 shapes (its title to its sources, `_case_study_article.html`) is rendered once and read back,
-so that the page costs three or four queries and a short template instead of eleven queries
-and the whole template. The rest (the citation with this site's address, related case studies
-read from the facet index, the breadcrumb) is made for each request.
+so that the page costs two or three queries and a short template instead of eight to eleven
+queries and the whole template. The rest (the citation with this site's address, related case
+studies read from the facet index, the breadcrumb) is made for each request.
 
 A stored page is kept exact as an ExportLine is: it is deleted in the transaction of any change
-to what it shows (`catalogue_changed`), so one that exists is current. Pages are stored by their
-readers, not in bulk: the first reader after a change renders the page and hands it to a thread
-that stores it, unless the catalogue has changed since the reader read it. A page nobody reads
-is never stored, and the reader never waits on a write.
+to what it shows (`catalogue_changed`), so one that exists is current. An edit to a few case
+studies renders their pages again once it commits. After anything else (bulk work such as an
+import, a change to everything such as a council's name, a deploy that renders pages otherwise)
+each page's first reader renders it and hands it to a thread that stores it, unless the
+catalogue has changed since the reader read it: the reader never waits on a write, and a page
+no one reads is never stored.
 """
 
 import functools
@@ -20,6 +22,7 @@ import queue
 import threading
 import zlib
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -32,7 +35,7 @@ from partnerships.models import Membership
 
 from . import exports
 from .codebook import outcome_terms
-from .facets import code_digest
+from .facets import code_digest, id_list
 from .models import CaseStudy, CaseStudyPage, CatalogueVersion, Status
 
 logger = logging.getLogger(__name__)
@@ -169,13 +172,14 @@ def rendered(case_study: CaseStudy) -> Page:
 def keep(page: Page, version: str) -> None:
     """Store a published case study's page rendered from the catalogue at `version`, unless
     the catalogue has changed since: in a thread of its own, so the reader never waits."""
+    kept = (page.case_study.pk, version, packed(page))
     if not settings.CATALOGUE_INDEX_IN_BACKGROUND:  # the tests: at once, in their transaction
-        store([(page, version)])
+        store([kept])
         return
     global _keeper
     with _keeper_lock:
         try:
-            _waiting.put_nowait((page, version))
+            _waiting.put_nowait(kept)
         except queue.Full:  # the next reader renders it again
             return
         if _keeper is None:
@@ -183,20 +187,28 @@ def keep(page: Page, version: str) -> None:
             _keeper.start()
 
 
-def store(pages: list[tuple[Page, str]]) -> int:
-    """Store those of these pages rendered at the catalogue's current version; how many."""
+def packed(page: Page) -> bytes:
+    """What is stored of a page: its parts as zlib-compressed JSON (about 2 KB)."""
+    parts = {
+        "article": str(page.article),
+        "councils": page.councils,
+        "service_areas": page.service_areas,
+    }
+    return zlib.compress(json.dumps(parts).encode())
+
+
+def store(kept: list[tuple[int, str, bytes]]) -> int:
+    """Store those of these pages (case study id, the version it was read at, packed) that
+    were read at the catalogue's current version; how many."""
+    layout_now = layout()
     with transaction.atomic():
         # The row every change locks first (CatalogueVersion.bump), held until this commits:
         # no change commits between reading the version and storing what was read at it.
         CatalogueVersion.objects.select_for_update().filter(pk=1).first()
         current = CatalogueVersion.current()
         rows = {
-            page.case_study.pk: CaseStudyPage(
-                case_study_id=page.case_study.pk,
-                layout=layout(),
-                parts=zlib.compress(json.dumps(parts_of(page)).encode()),
-            )
-            for page, version in pages
+            pk: CaseStudyPage(case_study_id=pk, layout=layout_now, parts=parts)
+            for pk, version, parts in kept
             if version == current
         }
         CaseStudyPage.objects.bulk_create(
@@ -206,14 +218,6 @@ def store(pages: list[tuple[Page, str]]) -> int:
             update_fields=["layout", "parts"],
         )
     return len(rows)
-
-
-def parts_of(page: Page) -> dict:
-    return {
-        "article": str(page.article),
-        "councils": page.councils,
-        "service_areas": page.service_areas,
-    }
 
 
 _waiting: queue.Queue = queue.Queue(maxsize=WAITING_AT_MOST)
@@ -250,8 +254,19 @@ def finish_keeping() -> None:
 
 def out_of_date(case_study_ids: set[int] | None) -> None:
     """In the transaction of a change: delete the pages it makes stale (every page, for
-    None)."""
+    None). Those of a few case studies are rendered again once it commits, so the next reader
+    (often the editor) reads a stored page; after bulk work, or a change to everything, their
+    readers store them."""
     pages = CaseStudyPage.objects.all()
     if case_study_ids is not None:
         pages = pages.filter(case_study_id__in=case_study_ids)
+        if not exports.in_bulk_work():
+            transaction.on_commit(partial(render_again, case_study_ids), robust=True)
     pages.delete()
+
+
+def render_again(case_study_ids: set[int]) -> int:
+    """Render and store the pages of these case studies that are published; how many."""
+    version = CatalogueVersion.current()  # first: what is read after it is at least as new
+    found = everything_shown().published().filter(pk__in=id_list(list(case_study_ids)))
+    return store([(case_study.pk, version, packed(rendered(case_study))) for case_study in found])

@@ -4,7 +4,7 @@ the page is byte for byte the one rendered afresh, after every kind of edit."""
 import pytest
 from django.db import transaction
 
-from catalogue import pages
+from catalogue import exports, pages
 from catalogue.facets import current_index
 from catalogue.models import CaseStudy, CaseStudyPage, CatalogueVersion, Status
 from tests.catalogue.edits import EDITS, edit, small_catalogue
@@ -40,11 +40,11 @@ def stored_ids() -> set[int]:
 
 
 @pytest.mark.django_db
-def test_the_first_reader_stores_the_page_and_the_next_reads_it(
+def test_the_first_reader_stores_a_missing_page_and_the_next_reads_it(
     client, catalogue, monkeypatch, django_assert_max_num_queries
 ):
     first = catalogue["cases"][0]
-    assert not CaseStudyPage.objects.exists()  # stored by readers, not by edits
+    CaseStudyPage.objects.all().delete()  # as after a change to everything, or a deploy
 
     page = body(client.get(url(first)))
 
@@ -57,6 +57,40 @@ def test_the_first_reader_stores_the_page_and_the_next_reads_it(
     assert b"The council&#x27;s report, 2015" in page  # the stored part: the sources
     assert b"http://testserver/case-studies/" in page  # and the rest: the citation's address
     assert b"Case 1" in page  # and the related case studies
+
+
+@pytest.mark.django_db
+def test_an_edit_stores_the_page_again_once_it_commits(
+    client, catalogue, monkeypatch, django_capture_on_commit_callbacks
+):
+    first, second, _ = catalogue["cases"]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        first.title = "Retitled by an editor"
+        first.save()
+        assert first.pk not in stored_ids()  # deleted in the edit's transaction
+
+    for callback in callbacks:
+        callback()
+
+    assert {first.pk, second.pk} <= stored_ids()
+    monkeypatch.setattr(pages, "rendered", lambda *a: pytest.fail("rendered the article"))
+    assert b"Retitled by an editor" in body(client.get(url(first)))
+
+
+@pytest.mark.django_db
+def test_bulk_work_leaves_its_pages_to_their_readers(
+    client, catalogue, django_capture_on_commit_callbacks
+):
+    """An import changes hundreds of case studies, each many times: none is rendered then."""
+    with django_capture_on_commit_callbacks(execute=True), exports.lines_deferred():
+        for case_study in catalogue["cases"]:
+            case_study.title += " (imported)"
+            case_study.save()
+
+    assert not CaseStudyPage.objects.exists()
+    first = catalogue["cases"][0]
+    assert b"Case 0 (imported)" in body(client.get(url(first)))
+    assert stored_ids() == {first.pk}
 
 
 @pytest.mark.django_db
@@ -88,17 +122,18 @@ def test_after_any_edit_the_stored_page_is_the_page_rendered_afresh(
 
 @pytest.mark.django_db
 def test_a_change_deletes_the_pages_it_makes_stale_in_its_own_transaction(client, catalogue):
-    first, second, _ = catalogue["cases"]
-    for case_study in (first, second):
+    first, second, third = catalogue["cases"]
+    for case_study in catalogue["cases"]:
         client.get(url(case_study))
+    assert stored_ids() == {first.pk, second.pk, third.pk}
 
     with pytest.raises(RuntimeError), transaction.atomic():
         first.title = "Never saved"
         first.save()
-        assert stored_ids() == {second.pk}  # gone with the change, others kept
+        assert stored_ids() == {second.pk, third.pk}  # gone with the change, others kept
         raise RuntimeError("the editor's save fails")
 
-    assert stored_ids() == {first.pk, second.pk}
+    assert stored_ids() == {first.pk, second.pk, third.pk}
     assert b"Never saved" not in body(client.get(url(first)))
 
 
@@ -111,8 +146,8 @@ def test_a_page_read_before_a_change_is_not_stored_after_it(client, catalogue):
     first.title = "Retitled meanwhile"
     first.save()
 
-    assert pages.store([(page, version)]) == 0
-    assert not CaseStudyPage.objects.exists()
+    assert pages.store([(first.pk, version, pages.packed(page))]) == 0
+    assert first.pk not in stored_ids()
     assert b"Retitled meanwhile" in body(client.get(url(first)))
 
 
@@ -120,10 +155,10 @@ def test_a_page_read_before_a_change_is_not_stored_after_it(client, catalogue):
 def test_a_page_stored_by_other_code_is_rendered_again(client, catalogue, monkeypatch):
     first = catalogue["cases"][0]
     client.get(url(first))
-    CaseStudyPage.objects.update(layout="yesterday")
+    CaseStudyPage.objects.filter(case_study=first).update(layout="yesterday")
 
     assert body(client.get(url(first))) == rendered_afresh(client, monkeypatch, url(first))
-    assert CaseStudyPage.objects.get().layout == pages.layout()
+    assert CaseStudyPage.objects.get(case_study=first).layout == pages.layout()
 
 
 @pytest.mark.django_db
