@@ -17,7 +17,6 @@ import os
 import random
 import sqlite3
 import sys
-import tempfile
 from contextlib import closing
 from pathlib import Path
 
@@ -57,21 +56,9 @@ def case_studies(peer_path: Path, count: int, seed: int) -> list[tuple[int, str,
 
 
 def walk(base: str, paths: list[str], *, seconds: int, connections: int) -> run.Timing:
-    threads = min(2, connections)
-    with tempfile.TemporaryDirectory() as folder:
-        script = Path(folder) / "first_read.lua"
-        script.write_text(WRK_SCRIPT)
-        url_file = Path(folder) / "urls.txt"
-        url_file.write_text("\n".join(paths) + "\n")
-        env = dict(os.environ, BENCH_URLS=str(url_file), BENCH_THREADS=str(threads))
-        cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s"]
-        cmd += [f"--timeout={run.WRK_TIMEOUT}", "--latency", "-s", str(script), base]
-        done = run.subprocess.run(
-            cmd, capture_output=True, text=True, env=env, timeout=seconds + 60, check=False
-        )
-    if done.returncode != 0:
-        raise run.HarnessError(f"wrk failed: {done.stderr.strip()}")
-    return run.parse_wrk(done.stdout)
+    return run.wrk_walk(
+        base, paths, script=WRK_SCRIPT, env={}, seconds=seconds, connections=connections
+    )
 
 
 def forget_stored_pages(database: str, url: str) -> None:
@@ -99,25 +86,12 @@ def main(argv: list[str] | None = None) -> None:
         ["--sizes", *args.sizes, "--databases", *args.databases, "--modes", "cold"]
         + ["--duration", str(args.duration)]
     )
-    run.preflight(options)
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="first-read-") as folder:
-        servers = run.Servers(Path(folder))
-        try:
-            static_root = Path(folder) / "static"
-            run.collect_static(static_root)
-            run.peer_venv(options)
-            for size in options.sizes:
-                urls, built = {}, {}
-                for database in options.databases:
-                    urls[database], built[database] = run.synthetic_database(
-                        options, database, size
-                    )
-                source = "sqlite" if "sqlite" in urls else options.databases[0]
-                peer_path = run.peer_database(options, size, urls[source], built[source])
-                rows += measure_size(options, args, servers, static_root, size, urls, peer_path)
-        finally:
-            servers.stop_all()
+    rows = run.each_size(
+        options,
+        lambda servers, static_root, size, urls, peer_path: measure_size(
+            options, args, servers, static_root, size, urls, peer_path
+        ),
+    )
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
         f"\nCase study pages, each asked for once per walk, {args.duration} s a walk, one process "

@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -822,6 +823,53 @@ def preflight(options: Options) -> None:
             postgres_execute(options, "SELECT 1")
         except Exception as error:
             raise HarnessError(f"PostgreSQL at {options.postgres_url}: {error}") from error
+
+
+def each_size(options: Options, measure: Callable[..., list]) -> list:
+    """For the harness's companions (hit_rate.py, first_read.py): for each size, the synthetic
+    databases and the same-meaning peer (built if missing), then `measure(servers, static_root,
+    size, database_urls, peer_path)`; every row it returns. Servers are stopped at the end."""
+    preflight(options)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+        servers = Servers(Path(folder))
+        try:
+            static_root = Path(folder) / "static"
+            collect_static(static_root)
+            peer_venv(options)
+            for size in options.sizes:
+                urls, built = {}, {}
+                for database in options.databases:
+                    urls[database], built[database] = synthetic_database(options, database, size)
+                source = "sqlite" if "sqlite" in urls else options.databases[0]
+                peer_path = peer_database(options, size, urls[source], built[source])
+                rows += measure(servers, static_root, size, urls, peer_path)
+        finally:
+            servers.stop_all()
+    return rows
+
+
+def wrk_walk(
+    base: str, paths: list[str], *, script: str, env: dict, seconds: int, connections: int
+) -> Timing:
+    """wrk at `connections` for `seconds` with a Lua `script` that picks each request's path
+    from BENCH_URLS (the file of `paths` it is given) and BENCH_THREADS, plus `env`."""
+    assert base.startswith(f"http://{LOOPBACK}:"), base
+    threads = min(2, connections)
+    with tempfile.TemporaryDirectory() as folder:
+        script_file = Path(folder) / "walk.lua"
+        script_file.write_text(script)
+        url_file = Path(folder) / "urls.txt"
+        url_file.write_text("\n".join(paths) + "\n")
+        env = dict(os.environ, **env, BENCH_URLS=str(url_file), BENCH_THREADS=str(threads))
+        cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s"]
+        cmd += [f"--timeout={WRK_TIMEOUT}", "--latency", "-s", str(script_file), base]
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, env=env, timeout=seconds + 60, check=False
+        )
+    if done.returncode != 0:
+        raise HarnessError(f"wrk failed: {done.stderr.strip()}")
+    return parse_wrk(done.stdout)
 
 
 def run_all(options: Options, results: Results, workdir: Path) -> None:
