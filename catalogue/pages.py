@@ -266,7 +266,16 @@ def out_of_date(case_study_ids: set[int] | None) -> None:
 
 
 def render_again(case_study_ids: set[int]) -> int:
-    """Render and store the pages of these case studies that are published; how many."""
+    """Render and store the pages of these case studies that are published and have none;
+    how many. (A page that exists is current: one save calls this once for each of its many
+    changes, such as publishing pending changes with their outcomes, and only the first
+    renders anything.)"""
     version = CatalogueVersion.current()  # first: what is read after it is at least as new
-    found = everything_shown().published().filter(pk__in=id_list(list(case_study_ids)))
+    current = CaseStudyPage.objects.filter(layout=layout()).values("case_study_id")
+    found = (
+        everything_shown()
+        .published()
+        .filter(pk__in=id_list(list(case_study_ids)))
+        .exclude(pk__in=current)
+    )
     return store([(case_study.pk, version, packed(rendered(case_study))) for case_study in found])

@@ -3,12 +3,14 @@ the page is byte for byte the one rendered afresh, after every kind of edit."""
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 
 from catalogue import exports, pages
 from catalogue.facets import current_index
 from catalogue.models import CaseStudy, CaseStudyPage, CatalogueVersion, Status
+from tests.admin_forms import case_study_form, change_url
 from tests.catalogue.edits import EDITS, edit, small_catalogue
-from tests.factories import make_case_study, make_editor
+from tests.factories import make_case_study, make_editor, make_publisher, make_ready_case_study
 from tests.outputs import body
 
 
@@ -75,6 +77,37 @@ def test_an_edit_stores_the_page_again_once_it_commits(
     assert {first.pk, second.pk} <= stored_ids()
     monkeypatch.setattr(pages, "rendered", lambda *a: pytest.fail("rendered the article"))
     assert b"Retitled by an editor" in body(client.get(url(first)))
+
+
+@pytest.mark.django_db
+def test_publishing_pending_changes_stores_the_page_once(
+    client, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Through the admin, as a publisher does: the case study, its councils, service areas,
+    outcomes and sources each change, and the page is rendered once for them all."""
+    live = make_ready_case_study(status=Status.PUBLISHED, title="Before")
+    client.force_login(make_editor())
+    client.post(reverse("admin:catalogue_casestudy_revise", args=[live.pk]))
+    revision = CaseStudy.objects.get(revision_of=live)
+    client.post(
+        change_url(revision), case_study_form(revision, title="After", status=Status.IN_REVIEW)
+    )
+    client.force_login(make_publisher())
+    renders = []
+    render = pages.rendered
+    monkeypatch.setattr(pages, "rendered", lambda c: renders.append(c.pk) or render(c))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("admin:catalogue_casestudy_changelist"),
+            {"action": "publish_selected", "_selected_action": [revision.pk]},
+        )
+
+    assert renders == [live.pk]
+    assert stored_ids() == {live.pk}
+    client.logout()
+    assert b"<h1>After</h1>" in body(client.get(url(live)))
+    assert renders == [live.pk]  # read from the stored page
 
 
 @pytest.mark.django_db
