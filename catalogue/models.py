@@ -794,8 +794,9 @@ class CaseStudyPage(models.Model):
     instead of rendering that part from eleven.
 
     Kept as an ExportLine is: deleted in the transaction of any change to what it shows (the
-    `catalogue_changed` signal), so a page that exists is current; stored again by the first
-    reader after the change. `layout` says which code rendered it.
+    `catalogue_changed` signal), so a page that exists is current; rendered again once an edit
+    to the case study commits, or else by the page's next reader. `layout` says which code
+    rendered it.
     """
 
     case_study = models.OneToOneField(

@@ -22,7 +22,6 @@ import queue
 import threading
 import zlib
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -261,7 +260,7 @@ def out_of_date(case_study_ids: set[int] | None) -> None:
     if case_study_ids is not None:
         pages = pages.filter(case_study_id__in=case_study_ids)
         if not exports.in_bulk_work():
-            transaction.on_commit(partial(render_again, case_study_ids), robust=True)
+            transaction.on_commit(functools.partial(render_again, case_study_ids), robust=True)
     pages.delete()
 
 
