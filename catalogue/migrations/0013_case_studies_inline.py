@@ -16,13 +16,15 @@ TABLE = "catalogue_casestudy"
 def keep_rows_inline(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(f"ALTER TABLE {TABLE} SET (toast_tuple_target = 8160)")
-    schema_editor.execute(f"VACUUM FULL {TABLE}")
+    table = schema_editor.quote_name(TABLE)
+    for sql in [f"ALTER TABLE {table} SET (toast_tuple_target = 8160)", f"VACUUM FULL {table}"]:
+        schema_editor.execute(sql)
 
 
 def toast_past_2_kb(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"ALTER TABLE {TABLE} RESET (toast_tuple_target)")
+        sql = f"ALTER TABLE {schema_editor.quote_name(TABLE)} RESET (toast_tuple_target)"
+        schema_editor.execute(sql)
 
 
 class Migration(migrations.Migration):
