@@ -25,15 +25,7 @@ if __package__ in (None, ""):  # run as a script: the project root makes `benchm
 from benchmarks import run  # noqa: E402  (after the path, for a script run)
 
 # Each wrk thread walks its own stride of the list: thread t asks for t, t + threads, ...
-WRK_SCRIPT = """
-local paths = {}
-for line in io.lines(os.getenv("BENCH_URLS")) do paths[#paths + 1] = line end
-local threads = tonumber(os.getenv("BENCH_THREADS"))
-local counter = 0
-function setup(thread)
-  thread:set("id", counter)
-  counter = counter + 1
-end
+WRK_REQUEST = """
 local i = 0
 function request()
   local index = (i * threads + id) % #paths
@@ -57,7 +49,7 @@ def case_studies(peer_path: Path, count: int, seed: int) -> list[tuple[int, str,
 
 def walk(base: str, paths: list[str], *, seconds: int, connections: int) -> run.Timing:
     return run.wrk_walk(
-        base, paths, script=WRK_SCRIPT, env={}, seconds=seconds, connections=connections
+        base, paths, request=WRK_REQUEST, env={}, seconds=seconds, connections=connections
     )
 
 

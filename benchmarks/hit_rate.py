@@ -29,16 +29,8 @@ if __package__ in (None, ""):  # run as a script: the project root makes `benchm
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks import run  # noqa: E402  (after the path, for a script run)
 
-WRK_SCRIPT = """
-local paths = {}
-for line in io.lines(os.getenv("BENCH_URLS")) do paths[#paths + 1] = line end
+WRK_REQUEST = """
 local block = tonumber(os.getenv("BENCH_BLOCK"))
-local threads = tonumber(os.getenv("BENCH_THREADS"))
-local counter = 0
-function setup(thread)
-  thread:set("id", counter)
-  counter = counter + 1
-end
 local i = 0
 function request()
   -- This thread's blocks are id, id + threads, ...; each is walked twice, then the next.
@@ -87,7 +79,7 @@ def timed(
     return run.wrk_walk(
         base,
         paths,
-        script=WRK_SCRIPT,
+        request=WRK_REQUEST,
         env={"BENCH_BLOCK": str(block)},
         seconds=seconds,
         connections=connections,

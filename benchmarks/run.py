@@ -825,6 +825,16 @@ def preflight(options: Options) -> None:
             raise HarnessError(f"PostgreSQL at {options.postgres_url}: {error}") from error
 
 
+def databases_for(options: Options, size: int) -> tuple[dict[str, str], Path]:
+    """The synthetic catalogues of `size` (DATABASE_URL by database) and the same-meaning
+    peer's file, each built if missing."""
+    urls, built = {}, {}
+    for database in options.databases:
+        urls[database], built[database] = synthetic_database(options, database, size)
+    source = "sqlite" if "sqlite" in urls else options.databases[0]
+    return urls, peer_database(options, size, urls[source], built[source])
+
+
 def each_size(options: Options, measure: Callable[..., list]) -> list:
     """For the harness's companions (hit_rate.py, first_read.py): for each size, the synthetic
     databases and the same-meaning peer (built if missing), then `measure(servers, static_root,
@@ -838,27 +848,37 @@ def each_size(options: Options, measure: Callable[..., list]) -> list:
             collect_static(static_root)
             peer_venv(options)
             for size in options.sizes:
-                urls, built = {}, {}
-                for database in options.databases:
-                    urls[database], built[database] = synthetic_database(options, database, size)
-                source = "sqlite" if "sqlite" in urls else options.databases[0]
-                peer_path = peer_database(options, size, urls[source], built[source])
+                urls, peer_path = databases_for(options, size)
                 rows += measure(servers, static_root, size, urls, peer_path)
         finally:
             servers.stop_all()
     return rows
 
 
+# The start of a wrk script walking a file of paths (BENCH_URLS), each thread knowing its
+# number (`id`) among BENCH_THREADS; a script adds its own `request()`, which picks paths[k].
+WALK_PREAMBLE = """
+local paths = {}
+for line in io.lines(os.getenv("BENCH_URLS")) do paths[#paths + 1] = line end
+local threads = tonumber(os.getenv("BENCH_THREADS"))
+local counter = 0
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+end
+"""
+
+
 def wrk_walk(
-    base: str, paths: list[str], *, script: str, env: dict, seconds: int, connections: int
+    base: str, paths: list[str], *, request: str, env: dict, seconds: int, connections: int
 ) -> Timing:
-    """wrk at `connections` for `seconds` with a Lua `script` that picks each request's path
-    from BENCH_URLS (the file of `paths` it is given) and BENCH_THREADS, plus `env`."""
+    """wrk at `connections` for `seconds`, each request's path chosen among `paths` by the Lua
+    `request` function (after WALK_PREAMBLE), with `env` for it to read."""
     assert base.startswith(f"http://{LOOPBACK}:"), base
     threads = min(2, connections)
     with tempfile.TemporaryDirectory() as folder:
         script_file = Path(folder) / "walk.lua"
-        script_file.write_text(script)
+        script_file.write_text(WALK_PREAMBLE + request)
         url_file = Path(folder) / "urls.txt"
         url_file.write_text("\n".join(paths) + "\n")
         env = dict(os.environ, **env, BENCH_URLS=str(url_file), BENCH_THREADS=str(threads))
@@ -880,11 +900,7 @@ def run_all(options: Options, results: Results, workdir: Path) -> None:
         collect_static(static_root)
         peer_venv(options)
         for size in options.sizes:
-            urls, built = {}, {}
-            for database in options.databases:
-                urls[database], built[database] = synthetic_database(options, database, size)
-            source = "sqlite" if "sqlite" in urls else options.databases[0]
-            peer_path = peer_database(options, size, urls[source], built[source])
+            urls, peer_path = databases_for(options, size)
             if options.build_only:
                 continue
             target = detail_target(peer_path)
