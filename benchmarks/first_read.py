@@ -13,7 +13,7 @@ the case study's title before timing, with case studies outside the walks.
 """
 
 import argparse
-import os
+import functools
 import random
 import sqlite3
 import sys
@@ -78,13 +78,8 @@ def main(argv: list[str] | None = None) -> None:
         ["--sizes", *args.sizes, "--databases", *args.databases, "--modes", "cold"]
         + ["--duration", str(args.duration)]
     )
-    rows = run.each_size(
-        options,
-        lambda servers, static_root, size, urls, peer_path: measure_size(
-            options, args, servers, static_root, size, urls, peer_path
-        ),
-    )
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    rows = run.each_size(options, functools.partial(measure_size, options, args))
+    load = run.load_average()
     print(
         f"\nCase study pages, each asked for once per walk, {args.duration} s a walk, one process "
         f"each, cache off; load average at the end {load}\n"

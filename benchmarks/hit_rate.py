@@ -16,8 +16,8 @@ process (`--workers`, default 1), as Datasette is one.
 """
 
 import argparse
+import functools
 import json
-import os
 import random
 import sqlite3
 import sys
@@ -102,13 +102,8 @@ def main(argv: list[str] | None = None) -> None:
         ["--sizes", *args.sizes, "--databases", *args.databases, "--modes", "warm"]
         + ["--workers", str(args.workers), "--duration", str(args.duration)]
     )
-    rows = run.each_size(
-        options,
-        lambda servers, static_root, size, urls, peer_path: measure_size(
-            options, args, servers, static_root, size, urls, peer_path
-        ),
-    )
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    rows = run.each_size(options, functools.partial(measure_size, options, args))
+    load = run.load_average()
     print(
         f"\n50% hit rate over distinct filter URLs, {args.connections} connections, "
         f"{args.duration} s, {args.workers} worker(s) against Datasette's one process; "

@@ -825,6 +825,11 @@ def preflight(options: Options) -> None:
             raise HarnessError(f"PostgreSQL at {options.postgres_url}: {error}") from error
 
 
+def load_average() -> str:
+    """The machine's load average over 1, 5 and 15 minutes, as the reports print it."""
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def databases_for(options: Options, size: int) -> tuple[dict[str, str], Path]:
     """The synthetic catalogues of `size` (DATABASE_URL by database) and the same-meaning
     peer's file, each built if missing."""
@@ -1084,7 +1089,7 @@ def environment(options: Options) -> list[str]:
     return [
         f"- commit {commit}{' (with uncommitted changes)' if dirty not in ('', '?') else ''}, "
         f"{os.cpu_count()} cores, load average at the end "
-        f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        f"{load_average()}",
         f"- gunicorn: {workers or f'{configured_workers()} (config default)'} "
         f"workers × {threads} threads, production settings (DEBUG off), "
         f"{version([sys.executable, '-m', 'gunicorn', '--version'])}",
