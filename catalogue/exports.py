@@ -56,6 +56,7 @@ from partnerships.models import (
     name_in,
 )
 
+from .addresses import case_study_path
 from .citations import LICENCE, SITE_NAME, TRANSFORMING_TOGETHER, dataset_citation, isoformat
 from .facets import code_digest, id_list
 from .filters import CaseStudyFilter, describe
@@ -123,7 +124,7 @@ class CaseStudyRecord:
         return year_of_names(self.start_year, self.partnership)
 
     def get_absolute_url(self) -> str:
-        return reverse("catalogue:case_study_detail", kwargs={"slug": self.slug})
+        return case_study_path(self.slug)
 
 
 @dataclass(slots=True)

@@ -25,6 +25,8 @@ from simple_history.models import HistoricalRecords
 from partnerships.models import Council, Membership, Organisation, Partnership
 from partnerships.vocabulary import Vocabulary, value_in, year_in_range
 
+from .addresses import case_study_path
+
 
 class ResponseType(Vocabulary):
     """Adam Kahane's four responses to an undesirable situation, as the RSA applied them."""
@@ -268,7 +270,7 @@ class Card:
     extract: str = ""  # a search's highlighted extract, as safe HTML (catalogue.search)
 
     def get_absolute_url(self) -> str:
-        return reverse("catalogue:case_study_detail", kwargs={"slug": self.slug})
+        return case_study_path(self.slug)
 
     def get_response_display(self) -> str:
         return ResponseType(self.response).label
@@ -472,7 +474,7 @@ class CaseStudy(models.Model):
             super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("catalogue:case_study_detail", kwargs={"slug": self.slug})
+        return case_study_path(self.slug)
 
     @property
     def year_of_names(self) -> int | None:

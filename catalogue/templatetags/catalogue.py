@@ -3,11 +3,11 @@ from html import escape
 from urllib.parse import quote
 
 from django import template
-from django.urls import reverse
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
+from catalogue.addresses import fixed_path
 from catalogue.markdown import render_markdown
 
 register = template.Library()
@@ -28,24 +28,33 @@ def facet_options(facet: dict) -> SafeString:
     Ids follow the value, not the position, so focus can return to the same box after the
     options are re-rendered in another order. An option's `also` (other names, space-separated)
     is matched by the type-to-filter box too."""
-    name = escape(facet["name"])
     items = []
     for option in facet["options"]:
         count = option["count"]
-        value = escape(option["value"])
-        field_id = f"id_{name}-{value}"
-        # Other names (a council's official name, aliases) for type-to-filter to match.
-        also = f' data-also="{escape(" | ".join(option["also"]))}"' if option.get("also") else ""
+        opening, box, label = _option_markup(
+            facet["name"], option["value"], option["label"], tuple(option.get("also", ()))
+        )
         items.append(
-            f'<li class="option{"" if count else " option--empty"}"{also}>'
-            f'<input type="checkbox" name="{name}" value="{value}" '
-            f'id="{field_id}"{" checked" if option["checked"] else ""}>'
-            f'<label for="{field_id}">{escape(option["label"])} <span class="option__count">'
+            f'<li class="option{"" if count else " option--empty"}"{opening}{box}'
+            f'{" checked" if option["checked"] else ""}>{label} <span class="option__count">'
             f'({count}<span class="visually-hidden"> case {"study" if count == 1 else "studies"}'
             f"{'' if count else ', none match'}</span>)</span></label></li>"
         )
-    # Safe: every value from outside this function went through html.escape above.
+    # Safe: every value from outside this module went through html.escape (_option_markup).
     return mark_safe("".join(items))  # nosec B308, B703  # nosemgrep
+
+
+@functools.lru_cache(maxsize=4096)
+def _option_markup(name: str, value: str, label: str, also: tuple[str, ...]) -> tuple[str, ...]:
+    """What of an option's markup stays the same from page to page, escaped once per process
+    rather than on every page: the rest of the <li>'s opening tag, the checkbox up to where it
+    may be ticked, the label up to the count."""
+    name, value = escape(name), escape(value)
+    field_id = f"id_{name}-{value}"
+    # Other names (a council's official name, aliases) for type-to-filter to match.
+    opening = f' data-also="{escape(" | ".join(also))}">' if also else ">"
+    box = f'<input type="checkbox" name="{name}" value="{value}" id="{field_id}"'
+    return opening, box, f'<label for="{field_id}">{escape(label)}'
 
 
 def count_link(count: int, url: str, description: str) -> str:
@@ -129,11 +138,6 @@ def case_study_card(
 
 @register.simple_tag
 def page_url(name: str, *args: str) -> str:
-    """`{% url %}` for the links on every page (the header's, the footer's): each reversed once
-    per process, since addresses never change while it runs, not a dozen times for each page."""
-    return _reversed(name, args)
-
-
-@functools.cache
-def _reversed(name: str, args: tuple[str, ...]) -> str:
-    return reverse(name, args=args)
+    """`{% url %}` for the links on every page (the header's, the footer's), reversed once per
+    process (catalogue.addresses)."""
+    return fixed_path(name, *args)
