@@ -61,14 +61,16 @@ def everything_shown() -> QuerySet:
 
 @dataclass(frozen=True)
 class Page:
-    """What a case study's page is made from: the case study's own fields, its article, and
-    its councils and service areas as (slug, name) pairs in the page's order; and, for a
-    stored page, the catalogue's version when it was read."""
+    """What a case study's page is made from: the case study's own fields, its article, its
+    councils and service areas as (slug, name) pairs in the page's order, the ids of its
+    partnership's published case studies (for related ones); and, for a stored page, the
+    catalogue's version when it was read."""
 
     case_study: CaseStudy
     article: SafeString
     councils: list[tuple[str, str]]
     service_areas: list[tuple[str, str]]
+    partners: frozenset[int] = frozenset()  # the partnership's published case studies' ids
     version: str | None = None
 
 
@@ -79,6 +81,7 @@ def layout() -> str:
     digest = hashlib.sha256(
         code_digest(
             __name__,
+            "catalogue.addresses",
             "catalogue.codebook",
             "catalogue.exports",
             "catalogue.markdown",
@@ -105,38 +108,70 @@ PAGE_FIELDS = [
 
 
 def stored(slug: str) -> Page | None:
-    """The published case study's stored page, with the catalogue's version, in one query;
-    None if it has none."""
+    """The published case study's stored page, with the catalogue's version and its
+    partnership's published case studies, in one query; None if it has none."""
     # A raw query, a third of the time of the ORM's: the model still converts each column
     # and leaves the fields not read deferred. `status`: CaseStudy.objects.published(). Only
     # quoted table and column names from the models go into the text; values are parameters.
     quote = connection.ops.quote_name
+    case_studies = quote(CaseStudy._meta.db_table)
     columns = ", ".join(f"case_study.{quote(field.column)}" for field in PAGE_FIELDS)
+    partnership = quote(CaseStudy._meta.get_field("partnership").column)
     sql = (
         f"SELECT {columns}, page.parts, (SELECT token FROM "  # nosec B608
-        f"{quote(CatalogueVersion._meta.db_table)} WHERE id = 1) AS catalogue_version "
-        f"FROM {quote(CaseStudyPage._meta.db_table)} page "
-        f"JOIN {quote(CaseStudy._meta.db_table)} case_study "
-        "ON case_study.id = page.case_study_id "
+        f"{quote(CatalogueVersion._meta.db_table)} WHERE id = 1) AS catalogue_version, "
+        f"(SELECT {IDS_JOINED[connection.vendor]} FROM {case_studies} other "
+        f"WHERE other.{partnership} = case_study.{partnership} AND other.status = %s) "
+        f"AS partnership_case_studies FROM {quote(CaseStudyPage._meta.db_table)} page "
+        f"JOIN {case_studies} case_study ON case_study.id = page.case_study_id "
         "WHERE case_study.slug = %s AND case_study.status = %s AND page.layout = %s"
     )
-    found = CaseStudy.objects.raw(sql, [slug, Status.PUBLISHED, layout()])
+    found = CaseStudy.objects.raw(sql, [Status.PUBLISHED, slug, Status.PUBLISHED, layout()])
     for case_study in found:
         parts = json.loads(zlib.decompress(case_study.parts))
+        partners = case_study.partnership_case_studies
         return Page(
             case_study=case_study,
             # Safe: rendered by the article template, which escapes or sanitises what it shows.
             article=mark_safe(parts["article"]),  # nosec B308, B703  # nosemgrep
             councils=[tuple(pair) for pair in parts["councils"]],
             service_areas=[tuple(pair) for pair in parts["service_areas"]],
+            partners=frozenset(map(int, partners.split(","))) if partners else frozenset(),
             version=case_study.catalogue_version or CatalogueVersion.INITIAL,
         )
     return None
 
 
-def published_titles(ids: list[int]) -> dict[int, tuple[str, str]]:
+# Ids joined by commas, in each database's words.
+IDS_JOINED = {
+    "postgresql": "string_agg(CAST(other.id AS text), ',')",
+    "sqlite": "group_concat(other.id)",
+}
+TITLES_REMEMBERED = 10_000  # at most, for one version of the catalogue
+
+_titles: tuple[str | None, dict[int, tuple[str, str]]] = (None, {})
+
+
+def published_titles(ids: list[int], version: str | None = None) -> dict[int, tuple[str, str]]:
     """The slug and title of each of these case studies that is published, by id: for the
-    few a page links to, in SQL of its own, as `stored` reads."""
+    few a page links to. With the catalogue's `version` a stored page was read at, they are
+    remembered for that version: pages link to the same few (the newest in a service area)
+    again and again, and any change to the catalogue is a new version, so a slug, title or
+    publication that has changed since is never read from memory."""
+    global _titles
+    if version in (None, CatalogueVersion.INITIAL):  # one name for catalogues never edited
+        return _read_titles(ids)
+    remembered_at, remembered = _titles
+    if remembered_at != version or len(remembered) > TITLES_REMEMBERED:
+        remembered = {}
+        _titles = (version, remembered)
+    # Read after `version` was, so never older than it.
+    if missing := [pk for pk in ids if pk not in remembered]:
+        remembered.update(_read_titles(missing))
+    return {pk: remembered[pk] for pk in ids if pk in remembered}
+
+
+def _read_titles(ids: list[int]) -> dict[int, tuple[str, str]]:
     if not ids:
         return {}
     marks = ", ".join(["%s"] * len(ids))
@@ -166,6 +201,13 @@ def rendered(case_study: CaseStudy) -> Page:
         article=article,
         councils=[(council.slug, council.name) for council in case_study.councils.all()],
         service_areas=[(area.slug, area.name) for area in case_study.service_areas.all()],
+        partners=frozenset(
+            CaseStudy.objects.published()
+            .filter(partnership_id=case_study.partnership_id)
+            .values_list("pk", flat=True)
+        )
+        if case_study.partnership_id
+        else frozenset(),
     )
 
 

@@ -25,6 +25,7 @@ from partnerships.models import Council, Membership
 
 from . import citations, exports, pages, search
 from . import compare as comparing
+from .addresses import case_study_path, fixed_path
 from .caching import cached_public_page
 from .codebook import TRANSFORMING_TOGETHER, outcome_terms
 from .codebook import codebook as build_codebook
@@ -302,7 +303,7 @@ def case_study_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def list_url_from(request: HttpRequest) -> str:
     """The list page as the reader left it, for the breadcrumb."""
-    url = reverse("catalogue:case_study_list")
+    url = fixed_path("catalogue:case_study_list")
     query = list_query_from(request.GET.get("from", ""))
     return f"{url}?{query.urlencode()}" if query else url
 
@@ -318,16 +319,9 @@ class Related:
 
 def related_case_studies(page: pages.Page, index: FacetIndex) -> list[Related]:
     """Up to five similar published case studies (FacetIndex.related), each with the reasons
-    in words, read from the index: one query for their titles, however many reasons."""
+    in words, read from the index: at most one query, for their titles."""
     case_study = page.case_study
-    published = CaseStudy.objects.published()
-    partners = set()
-    if case_study.partnership_id:
-        partners = set(
-            published.filter(partnership_id=case_study.partnership_id)
-            .order_by()
-            .values_list("pk", flat=True)
-        )
+    partners = page.partners
     areas = sorted(page.service_areas, key=lambda area: area[1])
     councils = sorted(page.councils, key=lambda council: council[1])
     found = index.related(
@@ -337,7 +331,7 @@ def related_case_studies(page: pages.Page, index: FacetIndex) -> list[Related]:
         response=case_study.response,
         partners=partners,
     )
-    titles = pages.published_titles(found)
+    titles = pages.published_titles(found, page.version)
     also_response = f"also {case_study.get_response_display().lower()}"
     related = []
     for pk in found:
@@ -353,8 +347,7 @@ def related_case_studies(page: pages.Page, index: FacetIndex) -> list[Related]:
         if named := [name for slug, name in councils if index.has("council", slug, pk)]:
             reasons.append(f"also involves {', '.join(named)}")
         slug, title = titles[pk]
-        url = reverse("catalogue:case_study_detail", kwargs={"slug": slug})
-        related.append(Related(title, url, reasons))
+        related.append(Related(title, case_study_path(slug), reasons))
     return related
 
 
