@@ -107,6 +107,14 @@ class FacetIndex:
     def everything(self) -> int:
         return self.live
 
+    @functools.cached_property
+    def council_choices(self) -> list[tuple[str, str]]:
+        """The councils in use, by name, as the council filter's choices (once per index, not
+        a sort of hundreds of names on every list page); former councils say so."""
+        by_name = sorted(self.council_names.items(), key=lambda item: (item[1], item[0]))
+        former = self.former_councils
+        return [(slug, f"{name} (former)" if slug in former else name) for slug, name in by_name]
+
     def position(self, pk: int) -> int | None:
         """Where this case study is in the index, or None if the index does not know it (it
         was published after the index was read, or is not published)."""

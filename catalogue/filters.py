@@ -168,28 +168,14 @@ class CaseStudyFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # Choices from the database are read when first needed (never just by building the
-        # FilterSet, as schema generators do) and then once per request.
-        self.form.fields["service"].choices = lambda: self.service_choices
-        self.form.fields["council"].choices = lambda: self.council_choices
+        # Choices from the facet index, read when first needed (never just by building the
+        # FilterSet, as schema generators do).
+        self.form.fields["service"].choices = lambda: self.index.service_areas
+        self.form.fields["council"].choices = lambda: self.index.council_choices
 
     @cached_property
     def index(self):
         return current_index()
-
-    @cached_property
-    def service_choices(self) -> list[tuple[str, str]]:
-        return self.index.service_areas
-
-    @cached_property
-    def council_choices(self) -> list[tuple[str, str]]:
-        former = self.index.former_councils
-        return [
-            (slug, f"{name} (former)" if slug in former else name)
-            for slug, name in sorted(
-                self.index.council_names.items(), key=lambda item: (item[1], item[0])
-            )
-        ]
 
     # -- the form and what it means ----------------------------------------------------------
 
