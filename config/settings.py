@@ -142,6 +142,11 @@ def database(url: str) -> dict:
             options.setdefault("options", f"-c statement_timeout={DB_STATEMENT_TIMEOUT * 1000}")
         options.update(keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3)
         options.setdefault("tcp_user_timeout", DB_CONNECT_TIMEOUT * 5000)
+        # Parameters bound by the server, so a query a connection runs again and again (a
+        # stored case study page's, a list page's counts) is planned once, from its sixth
+        # run, rather than on every run: planning was a third of such a query's time.
+        options.setdefault("server_side_binding", True)
+        options.setdefault("prepare_threshold", 5)
     elif config["ENGINE"] == "django.db.backends.sqlite3":
         # Take the write lock when a transaction starts, and wait up to 20 s for it: two
         # editors saving at once are serialised (the second gets the conflict form), never
