@@ -245,3 +245,35 @@ def test_the_reader_right_after_a_publish_sees_it_on_a_worker(client, settings, 
     page = client.get("/case-studies/?response=exit").content.decode()
     assert re.search(r'data-result-count="2"', page)
     assert "Just published" in page
+
+
+@pytest.mark.django_db
+def test_a_few_case_studies_sorted_come_in_the_order_a_walk_gives(catalogue, monkeypatch):
+    """A list of few (a search, three filters) sorts them by their places in the order rather
+    than walk the whole order: the same page, in every order, after a catch-up too."""
+    a, b, c, d = catalogue["cases"]
+    index = facets.build_index()
+    b.title, b.start_year = "Aardvark first", 2020  # moves in three orders
+    b.save()
+    north, _ = catalogue["councils"]
+    care, _ = catalogue["areas"]
+    # A position of its own, after the built ones.
+    make_case_study(title="Published since", councils=[north], service_areas=[care])
+    updated = caught_up(index)
+
+    def pages(within: int) -> list:
+        return [
+            updated.ordered_ids(within, name, offset=offset, limit=limit)
+            for name in updated.orders
+            for offset, limit in [(0, None), (0, 2), (1, 2), (3, 20), (9, 1)]
+        ]
+
+    subsets = [
+        updated.of_ids(ids)
+        for ids in [[a.pk], [b.pk, d.pk], [a.pk, b.pk, c.pk], all_ids(), []]
+    ]
+    monkeypatch.setattr(facets, "SORTING_COSTS_A_STEP", 10**9)  # always walk
+    walked = [pages(within) for within in subsets]
+    monkeypatch.setattr(facets, "SORTING_COSTS_A_STEP", 0)  # always sort
+    assert [pages(within) for within in subsets] == walked
+    assert walked[3][5][0] == b.pk  # "Aardvark first" leads the title order, offset 0
