@@ -9,6 +9,7 @@ The form validates the query; the published catalogue's facet index (catalogue/f
 evaluates it, so the results, their order and every count come from one place.
 """
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -172,6 +173,17 @@ class CaseStudyFilter(django_filters.FilterSet):
         # FilterSet, as schema generators do).
         self.form.fields["service"].choices = lambda: self.index.service_areas
         self.form.fields["council"].choices = lambda: self.index.council_choices
+
+    @classmethod
+    @functools.cache
+    def form_class(cls) -> type[forms.Form]:
+        """The form's class, made once: django-filter makes one for every FilterSet, from a
+        field it builds for each filter (which the form then copies again)."""
+        fields = {name: filter_.field for name, filter_ in cls.base_filters.items()}
+        return type(f"{cls.__name__}Form", (cls._meta.form,), fields)
+
+    def get_form_class(self) -> type[forms.Form]:
+        return self.form_class()
 
     @cached_property
     def index(self):

@@ -135,15 +135,13 @@ def response_by_service(
 ) -> Matrix:
     """How many case studies each (service area, response type) pair has."""
     index, results = filterset.index, filterset.bits()
-    by_response = {
-        r: (results & index.options["response"].get(r, 0)).bit_count() for r in ResponseType.values
-    }
+    responses = ResponseType.values
+    results_by_response = {r: results & index.options["response"].get(r, 0) for r in responses}
+    by_response = {r: bits.bit_count() for r, bits in results_by_response.items()}
     counts = {
-        (s, r): (
-            results & index.options["service"].get(s, 0) & index.options["response"].get(r, 0)
-        ).bit_count()
+        (s, r): (results_by_response[r] & index.options["service"].get(s, 0)).bit_count()
         for s, _ in service_areas
-        for r in ResponseType.values
+        for r in responses
     }
     largest = max(counts.values(), default=0)
 
@@ -160,7 +158,7 @@ def response_by_service(
 
     rows, hidden = [], 0
     for service, label in service_areas:
-        row_counts = [counts[service, response] for response in ResponseType.values]
+        row_counts = [counts[service, response] for response in responses]
         if not any(row_counts):
             hidden += 1
             continue
@@ -170,7 +168,7 @@ def response_by_service(
                 label=label,
                 cells=[
                     cell(n, label, response, service)
-                    for n, response in zip(row_counts, ResponseType.values, strict=True)
+                    for n, response in zip(row_counts, responses, strict=True)
                 ],
                 # One response type per case study, so the row adds up without double counting.
                 total=Cell(sum(row_counts), 0, filter_link(query, service=service), label.lower()),
@@ -189,7 +187,7 @@ def response_by_service(
             "case_studies": counts[service, response],
         }
         for service, service_label in service_areas
-        for response in ResponseType.values
+        for response in responses
     ]
     return Matrix(
         columns=list(ResponseType.choices),
