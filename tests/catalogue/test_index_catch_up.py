@@ -269,8 +269,7 @@ def test_a_few_case_studies_sorted_come_in_the_order_a_walk_gives(catalogue, mon
         ]
 
     subsets = [
-        updated.of_ids(ids)
-        for ids in [[a.pk], [b.pk, d.pk], [a.pk, b.pk, c.pk], all_ids(), []]
+        updated.of_ids(ids) for ids in [[a.pk], [b.pk, d.pk], [a.pk, b.pk, c.pk], all_ids(), []]
     ]
     monkeypatch.setattr(facets, "SORTING_COSTS_A_STEP", 10**9)  # always walk
     walked = [pages(within) for within in subsets]
