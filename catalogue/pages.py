@@ -107,6 +107,13 @@ PAGE_FIELDS = [
 ]
 
 
+# Ids joined by commas, in each database's words.
+IDS_JOINED = {
+    "postgresql": "string_agg(CAST(other.id AS text), ',')",
+    "sqlite": "group_concat(other.id)",
+}
+
+
 def stored(slug: str) -> Page | None:
     """The published case study's stored page, with the catalogue's version and its
     partnership's published case studies, in one query; None if it has none."""
@@ -142,11 +149,6 @@ def stored(slug: str) -> Page | None:
     return None
 
 
-# Ids joined by commas, in each database's words.
-IDS_JOINED = {
-    "postgresql": "string_agg(CAST(other.id AS text), ',')",
-    "sqlite": "group_concat(other.id)",
-}
 TITLES_REMEMBERED = 10_000  # at most, for one version of the catalogue
 
 _titles: tuple[str | None, dict[int, tuple[str, str]]] = (None, {})

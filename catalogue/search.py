@@ -228,11 +228,11 @@ def planned_for_its_words() -> Iterator[None]:
     run from a prepared statement (config/settings.py prepares those a connection repeats).
     A prepared statement's generic plan, made without the words, cannot tell how many case
     studies they match: a search at 100,000 took a third longer from one."""
-    connection.ensure_connection()
-    psycopg_connection = connection.connection
     if connection.vendor != "postgresql":
         yield
         return
+    connection.ensure_connection()
+    psycopg_connection = connection.connection
     threshold = psycopg_connection.prepare_threshold
     psycopg_connection.prepare_threshold = None
     try:
