@@ -9,6 +9,7 @@ The form validates the query; the published catalogue's facet index (catalogue/f
 evaluates it, so the results, their order and every count come from one place.
 """
 
+import copy
 import functools
 import re
 from collections.abc import Sequence
@@ -29,7 +30,26 @@ from .facets import FACETS, SORT_ORDERING, current_index, id_list
 from .models import CaseStudy, EvidenceStrength, ResponseType, ServiceArea
 
 
-class SortOrder(django_filters.ChoiceFilter):
+class SharedFilter(django_filters.Filter):
+    """A FilterSet deep-copies its filters for every request, and with them the form field each
+    has made (with all its choices: every council). Ours keep nothing of a request but their
+    `parent`, so a shallow copy each does: a deep one was about a millisecond of a list page."""
+
+    def __deepcopy__(self, memo: dict) -> "SharedFilter":
+        return copy.copy(self)
+
+
+class SharedChoices(forms.ChoiceField):
+    """A form deep-copies its fields for every instance, choices included; ours are only ever
+    replaced, never changed in place, so the copies share them."""
+
+    def __deepcopy__(self, memo: dict) -> "SharedChoices":
+        result = forms.Field.__deepcopy__(self, memo)
+        result._choices = self._choices
+        return result
+
+
+class SortOrder(SharedFilter, django_filters.ChoiceFilter):
     """Validated with the filters, applied by `CaseStudyFilter.sorted`, filters nothing."""
 
     def filter(self, qs: QuerySet, value: str) -> QuerySet:
@@ -51,7 +71,7 @@ def service_area_choices() -> list[tuple[str, str]]:
     return list(ServiceArea.objects.order_by("name").values_list("slug", "name"))
 
 
-class FacetField(django_filters.fields.MultipleChoiceField):
+class FacetField(SharedChoices, django_filters.fields.MultipleChoiceField):
     """Names every unknown value; the form keeps the known ones (CaseStudyFilterForm.clean)."""
 
     def validate(self, value: list[str]) -> None:
@@ -74,7 +94,7 @@ class FacetField(django_filters.fields.MultipleChoiceField):
         return [v for v in self.to_python(values) if self.valid_value(v)]
 
 
-class FacetFilter(django_filters.MultipleChoiceFilter):
+class FacetFilter(SharedFilter, django_filters.MultipleChoiceFilter):
     """Validated by the form; evaluated by the facet index, never as SQL."""
 
     field_class = FacetField
@@ -94,7 +114,7 @@ def facet(label: str, choices) -> FacetFilter:
     )
 
 
-class YearFilter(django_filters.NumberFilter):
+class YearFilter(SharedFilter, django_filters.NumberFilter):
     field_class = forms.IntegerField
 
     def filter(self, qs: QuerySet, value: int | None) -> QuerySet:
@@ -135,6 +155,9 @@ class CaseStudyFilterForm(forms.Form):
         return data
 
 
+CHOICES_FROM_THE_INDEX = ("service", "council")  # the rest are fixed vocabularies
+
+
 class CaseStudyFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label="Search",
@@ -171,8 +194,17 @@ class CaseStudyFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         # Choices from the facet index, read when first needed (never just by building the
         # FilterSet, as schema generators do).
-        self.form.fields["service"].choices = lambda: self.index.service_areas
-        self.form.fields["council"].choices = lambda: self.index.council_choices
+        for name in CHOICES_FROM_THE_INDEX:
+            self.form.fields[name].choices = functools.partial(self.facet_choices, name)
+
+    def facet_choices(self, name: str) -> list[tuple[str, str]]:
+        """Facet `name`'s options, (value, label), as they are: the form field's choices wrap
+        each option on every reading, and a list page reads every council's."""
+        if name == "service":
+            return self.index.service_areas
+        if name == "council":
+            return self.index.council_choices
+        return self.base_filters[name].extra["choices"]
 
     @classmethod
     @functools.cache
@@ -366,8 +398,8 @@ def describe(filterset: CaseStudyFilter, count: int) -> str:
     """The result set in words: '12 collaborate case studies about adult social care in ...'."""
     data = filterset.valid_data
     labels = {
-        name: dict(filterset.form.fields[name].choices)
-        for name in ["service", "council"]
+        name: dict(filterset.facet_choices(name))
+        for name in CHOICES_FROM_THE_INDEX
         if data.get(name)
     }
     noun = "case study" if count == 1 else "case studies"

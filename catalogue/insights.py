@@ -503,7 +503,7 @@ def council_maps(filterset: CaseStudyFilter, query: QueryDict) -> CouncilMaps:
 def charts(filterset: CaseStudyFilter, *, with_maps: bool = True) -> dict:
     """The charts of the set `filterset` selects, in a fixed number of queries."""
     query = base_query(filterset)
-    service_areas = list(filterset.form.fields["service"].choices)
+    service_areas = filterset.facet_choices("service")
     found = {
         "query": query.urlencode(),
         "matrix": response_by_service(filterset, query, service_areas),
@@ -519,7 +519,7 @@ def chart_rows(filterset: CaseStudyFilter, chart: str) -> tuple[list[str], list[
     """The header and rows of one chart's data, as the CSV download gives them."""
     query = base_query(filterset)
     if chart == "response-by-service":
-        service_areas = list(filterset.form.fields["service"].choices)
+        service_areas = filterset.facet_choices("service")
         rows = response_by_service(filterset, query, service_areas).data
         header = ["service_area", "service_area_name", "response", "response_label"]
     elif chart == "start-years":

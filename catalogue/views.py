@@ -138,6 +138,7 @@ def case_study_list(request: HttpRequest) -> HttpResponse:
             "charts": charts(filterset, with_maps=False),
             "shortlist": comparing.shortlist(request.GET, shown=[cs.slug for cs in page]),
             "card_query": request.GET.urlencode(),  # each card carries it for the breadcrumb
+            "outputs_query": output_query(request),  # the downloads' and the feed's
         },
         status=400 if filterset.form.errors else 200,
     )
@@ -191,7 +192,6 @@ def facets(filterset: CaseStudyFilter) -> list[dict]:
     selected = filterset.valid_data
     result = []
     for name in FACETS:
-        field = filterset.form.fields[name]
         counts = filterset.facet_counts(name)
         chosen = set(selected.get(name) or [])
         also = filterset.index.council_also if name == "council" else {}
@@ -203,14 +203,14 @@ def facets(filterset: CaseStudyFilter) -> list[dict]:
                 "checked": value in chosen,
                 "also": also.get(value, []),
             }
-            for value, label in field.choices
+            for value, label in filterset.facet_choices(name)
         ]
         if name in OPTION_FINDERS:
             options.sort(key=lambda option: not option["checked"])  # stable: ticked first
         result.append(
             {
                 "name": name,
-                "legend": field.label,
+                "legend": filterset.filters[name].label,
                 "options": options,
                 "selected": len(chosen),
                 "finder": OPTION_FINDERS.get(name, ""),

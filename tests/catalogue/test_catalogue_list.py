@@ -314,6 +314,25 @@ def test_former_councils_are_marked_in_the_council_facet(client, catalogue):
 
 
 @pytest.mark.django_db
+def test_an_area_and_a_council_added_are_offered_and_accepted_on_the_next_page(client, catalogue):
+    """Each page's filters are its own copies: what one page was offered never sticks."""
+    client.get("/case-studies/?service=libraries&council=wigan")
+    area = make_service_area(name="Coastal protection", slug="coastal-protection")
+    council = make_council(name="Torbay", slug="torbay")
+    make_case_study(title="Torbay coast", service_areas=[area], councils=[council])
+
+    response = client.get("/case-studies/?service=coastal-protection&council=torbay")
+
+    assert response.status_code == 200
+    assert "could not be used" not in response.content.decode()
+    assert result_count(response) == 1
+    assert option_count(response, "service", "coastal-protection") == 1
+    assert option_count(response, "council", "torbay") == 1
+    assert option_count(response, "council", "wigan") == 0
+    assert "Torbay coast" in response.content.decode()
+
+
+@pytest.mark.django_db
 def test_ticked_options_of_long_facets_come_first(client, catalogue):
     response = client.get("/case-studies/?council=wigan&service=youth-services")
 
