@@ -40,6 +40,7 @@ from .models import (
     ServiceArea,
     public_organisations,
     public_partnerships,
+    published_cards,
 )
 
 PAGE_SIZE = 20
@@ -149,8 +150,7 @@ def case_study_list(request: HttpRequest) -> HttpResponse:
 
 def cards_in_order(ids: list[int]) -> list[Card]:
     """The published case studies with these ids, as cards, in the order of the ids."""
-    # Unordered: read by primary key, not by walking an index in the default order.
-    cards = CaseStudy.objects.published().filter(pk__in=ids).order_by().cards()
+    cards = published_cards(ids)
     found = {card.pk: card for card in cards}
     return [found[pk] for pk in ids if pk in found]
 

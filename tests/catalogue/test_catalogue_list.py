@@ -406,7 +406,7 @@ QUERY_COUNT_URLS = [
 
 @pytest.mark.django_db
 def test_list_page_query_count_is_fixed(client, django_assert_max_num_queries, settings):
-    """4 queries (7 with a search: matches, the best ranked, extracts), whatever the data
+    """3 queries (6 with a search: matches, the best ranked, extracts), whatever the data
     size, once the facet index is current; the first request after an edit updates it (here,
     with the background update off) in at most 16 more: 4 to find that it cannot catch up
     (the index left by another test is of a version not in this database's log), then 12 to
@@ -431,7 +431,7 @@ def test_list_page_query_count_is_fixed(client, django_assert_max_num_queries, s
         client.get("/case-studies/")  # builds the index for this version of the catalogue
     counts = {}
     for query in QUERY_COUNT_URLS:
-        with django_assert_max_num_queries(7) as captured:
+        with django_assert_max_num_queries(6) as captured:
             client.get(f"/case-studies/{query}")
         counts[query] = len(captured)
     add_cases(40)
@@ -440,7 +440,7 @@ def test_list_page_query_count_is_fixed(client, django_assert_max_num_queries, s
         with django_assert_max_num_queries(count):
             response = client.get(f"/case-studies/{query}")
         assert response.status_code == 200
-    assert counts[""] == counts[QUERY_COUNT_URLS[2]] == 4
+    assert counts[""] == counts[QUERY_COUNT_URLS[2]] == 3
     settings.CATALOGUE_CACHE = True
     client.get("/case-studies/?response=collaborate")
     with django_assert_max_num_queries(1):

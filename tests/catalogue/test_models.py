@@ -3,12 +3,14 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from catalogue.models import CaseStudy, ResponseType, Status
+from catalogue.models import CaseStudy, ResponseType, Status, published_cards
 from tests.factories import (
     make_case_study,
+    make_council,
     make_outcome,
     make_publisher,
     make_ready_case_study,
+    make_service_area,
     make_source,
 )
 
@@ -117,3 +119,27 @@ def test_outcome_figures_read_naturally(figure, unit, text):
     from catalogue.models import Outcome
 
     assert Outcome(figure=figure, unit=unit).figure_text == text
+
+
+@pytest.mark.django_db
+def test_published_cards_are_the_published_ones_asked_for_with_their_names_in_order():
+    york, bath = make_council(name="York"), make_council(name="Bath")
+    roads, care = make_service_area(name="Roads"), make_service_area(name="Care")
+    shown = make_case_study(title="Shown", councils=[york, bath], service_areas=[roads, care])
+    alone = make_case_study(title="Alone", councils=[], service_areas=[])
+    draft = make_case_study(title="Draft", status=Status.DRAFT, councils=[york])
+
+    # Each number of ids has SQL of its own, written once: every length gives the right ones.
+    for ids, titles in [
+        ([shown.pk], {"Shown"}),
+        ([draft.pk, shown.pk], {"Shown"}),
+        ([alone.pk, draft.pk, shown.pk, 10**9], {"Shown", "Alone"}),
+        ([draft.pk], set()),
+        ([], set()),
+    ]:
+        cards = {card.title: card for card in published_cards(ids)}
+        assert set(cards) == titles, ids
+    cards = {card.title: card for card in published_cards([alone.pk, shown.pk])}
+    assert cards["Shown"].councils == ["Bath", "York"]
+    assert cards["Shown"].service_areas == ["Care", "Roads"]
+    assert cards["Alone"].councils == cards["Alone"].service_areas == []
