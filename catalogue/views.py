@@ -187,8 +187,15 @@ OPTION_FINDERS = {
 }
 
 
+# Facets too long to list whole: only the options that would add results (a count above
+# none) and the ticked ones are listed, and the rest counted. Each hundreds of councils long,
+# nearly all "(0)" once a filter is set, to read past by screen reader or keyboard.
+LISTS_ONLY_MATCHING = {"council": ("council", "councils")}
+
+
 def facets(filterset: CaseStudyFilter) -> list[dict]:
-    """Every facet's options with their counts and whether they are ticked."""
+    """Every facet's options with their counts and whether they are ticked (of a long facet,
+    only those that would add results, and the ticked ones)."""
     selected = filterset.valid_data
     result = []
     for name in FACETS:
@@ -207,6 +214,16 @@ def facets(filterset: CaseStudyFilter) -> list[dict]:
         ]
         if name in OPTION_FINDERS:
             options.sort(key=lambda option: not option["checked"])  # stable: ticked first
+        left_out = ""
+        if name in LISTS_ONLY_MATCHING:
+            listed = [option for option in options if option["count"] or option["checked"]]
+            if unlisted := len(options) - len(listed):
+                noun = LISTS_ONLY_MATCHING[name][unlisted != 1]
+                left_out = (
+                    f"{unlisted} other {noun} with none of these case studies "
+                    f"{'is' if unlisted == 1 else 'are'} not listed."
+                )
+            options = listed
         result.append(
             {
                 "name": name,
@@ -214,6 +231,7 @@ def facets(filterset: CaseStudyFilter) -> list[dict]:
                 "options": options,
                 "selected": len(chosen),
                 "finder": OPTION_FINDERS.get(name, ""),
+                "left_out": left_out,
             }
         )
     return result

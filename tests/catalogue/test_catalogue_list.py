@@ -5,7 +5,7 @@ import re
 import pytest
 
 from catalogue.models import EvidenceStrength, ResponseType, Status
-from partnerships.models import CouncilType, Nation, Region, Sector
+from partnerships.models import Council, CouncilType, Nation, Region, Sector
 from tests.factories import (
     make_case_study,
     make_council,
@@ -328,8 +328,28 @@ def test_an_area_and_a_council_added_are_offered_and_accepted_on_the_next_page(c
     assert result_count(response) == 1
     assert option_count(response, "service", "coastal-protection") == 1
     assert option_count(response, "council", "torbay") == 1
-    assert option_count(response, "council", "wigan") == 0
     assert "Torbay coast" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_council_facet_lists_only_councils_that_would_add_results_and_ticked_ones(
+    client, catalogue
+):
+    """Counts leave out the facet's own selection, so an unticked council counted 0 would
+    add nothing: it is counted in a note, not listed; a ticked one always is."""
+    cardiff, surrey = (Council.objects.get(name=name).slug for name in ["Cardiff", "Surrey"])
+    whole = client.get("/case-studies/").content.decode()
+    narrow = client.get("/case-studies/?service=youth-services&council=wigan")
+    page = narrow.content.decode()
+
+    assert all(f'id="id_council-{slug}"' in whole for slug in ["wigan", cardiff, surrey])
+    assert "not listed" not in whole  # every council in use has a case study
+    council = next(f for f in narrow.context["facets"] if f["name"] == "council")
+    # Surrey alone has youth services case studies; Wigan has none but is ticked.
+    assert [(o["value"], o["count"]) for o in council["options"]] == [("wigan", 0), (surrey, 1)]
+    assert 'id="id_council-wigan" checked' in page and f'id="id_council-{surrey}"' in page
+    assert f'id="id_council-{cardiff}"' not in page
+    assert "1 other council with none of these case studies is not listed." in page
 
 
 @pytest.mark.django_db
