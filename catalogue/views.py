@@ -187,9 +187,10 @@ OPTION_FINDERS = {
 }
 
 
-# Facets too long to list whole: only the options that would add results (a count above
-# none) and the ticked ones are listed, and the rest counted. Each hundreds of councils long,
-# nearly all "(0)" once a filter is set, to read past by screen reader or keyboard.
+# Facets too long to list whole, with their nouns (one, more): only the options that would
+# add results (a count above 0) and the ticked ones are listed, and the rest counted. The
+# councils are hundreds, nearly all "(0)" once a filter is set: too many to read past by
+# screen reader or keyboard.
 LISTS_ONLY_MATCHING = {"council": ("council", "councils")}
 
 
@@ -217,11 +218,12 @@ def facets(filterset: CaseStudyFilter) -> list[dict]:
         left_out = ""
         if name in LISTS_ONLY_MATCHING:
             listed = [option for option in options if option["count"] or option["checked"]]
-            if unlisted := len(options) - len(listed):
-                noun = LISTS_ONLY_MATCHING[name][unlisted != 1]
+            one, more = LISTS_ONLY_MATCHING[name]
+            if (unlisted := len(options) - len(listed)) == 1:
+                left_out = f"1 other {one} with none of these case studies is not listed."
+            elif unlisted:
                 left_out = (
-                    f"{unlisted} other {noun} with none of these case studies "
-                    f"{'is' if unlisted == 1 else 'are'} not listed."
+                    f"{unlisted} other {more} with none of these case studies are not listed."
                 )
             options = listed
         result.append(

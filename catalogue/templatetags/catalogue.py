@@ -30,13 +30,15 @@ def facet_options(facet: dict) -> SafeString:
     is matched by the type-to-filter box too."""
     items = []
     for option in facet["options"]:
-        count, checked = option["count"], option["checked"]
-        opening, box, label, unticked_none = _option_markup(
+        count = option["count"]
+        opening, box, label = _option_markup(
             facet["name"], option["value"], option["label"], tuple(option.get("also", ()))
         )
-        # Most options of a narrow search are unticked and match none (councils, mostly).
         items.append(
-            _option(opening, box, label, count, checked) if count or checked else unticked_none
+            f'<li class="option{"" if count else " option--empty"}"{opening}{box}'
+            f'{" checked" if option["checked"] else ""}>{label} <span class="option__count">'
+            f'({count}<span class="visually-hidden"> case {"study" if count == 1 else "studies"}'
+            f"{'' if count else ', none match'}</span>)</span></label></li>"
         )
     # Safe: every value from outside this module went through html.escape (_option_markup).
     return mark_safe("".join(items))  # nosec B308, B703  # nosemgrep
@@ -46,24 +48,13 @@ def facet_options(facet: dict) -> SafeString:
 def _option_markup(name: str, value: str, label: str, also: tuple[str, ...]) -> tuple[str, ...]:
     """What of an option's markup stays the same from page to page, escaped once per process
     rather than on every page: the rest of the <li>'s opening tag, the checkbox up to where it
-    may be ticked, the label up to the count; and the whole <li> of an unticked option that
-    no case study matches."""
+    may be ticked, the label up to the count."""
     name, value = escape(name), escape(value)
     field_id = f"id_{name}-{value}"
     # Other names (a council's official name, aliases) for type-to-filter to match.
     opening = f' data-also="{escape(" | ".join(also))}">' if also else ">"
     box = f'<input type="checkbox" name="{name}" value="{value}" id="{field_id}"'
-    label = f'<label for="{field_id}">{escape(label)}'
-    return opening, box, label, _option(opening, box, label, 0, False)
-
-
-def _option(opening: str, box: str, label: str, count: int, checked: bool) -> str:
-    return (
-        f'<li class="option{"" if count else " option--empty"}"{opening}{box}'
-        f'{" checked" if checked else ""}>{label} <span class="option__count">'
-        f'({count}<span class="visually-hidden"> case {"study" if count == 1 else "studies"}'
-        f"{'' if count else ', none match'}</span>)</span></label></li>"
-    )
+    return opening, box, f'<label for="{field_id}">{escape(label)}'
 
 
 def count_link(count: int, url: str, description: str) -> str:

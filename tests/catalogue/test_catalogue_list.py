@@ -350,6 +350,8 @@ def test_the_council_facet_lists_only_councils_that_would_add_results_and_ticked
     assert 'id="id_council-wigan" checked' in page and f'id="id_council-{surrey}"' in page
     assert f'id="id_council-{cardiff}"' not in page
     assert "1 other council with none of these case studies is not listed." in page
+    unticked = client.get("/case-studies/?service=youth-services").content.decode()
+    assert "2 other councils with none of these case studies are not listed." in unticked
 
 
 @pytest.mark.django_db
