@@ -12,6 +12,7 @@ evaluates it, so the results, their order and every count come from one place.
 import copy
 import functools
 import re
+import weakref
 from collections.abc import Sequence
 
 import django_filters
@@ -26,17 +27,38 @@ from partnerships.names import without_generic_words
 from partnerships.vocabulary import FIRST_YEAR, LAST_YEAR
 
 from . import search
-from .facets import FACETS, SORT_ORDERING, current_index, id_list
+from .facets import FACETS, SORT_ORDERING, FacetIndex, current_index, id_list
 from .models import CaseStudy, EvidenceStrength, ResponseType, ServiceArea
 
 
 class SharedFilter(django_filters.Filter):
     """A FilterSet deep-copies its filters for every request, and with them the form field each
     has made (with all its choices: every council). Ours keep nothing of a request but their
-    `parent`, so a shallow copy each does: a deep one was about a millisecond of a list page."""
+    `parent`, so a shallow copy each does: a deep one was about a millisecond of a list page.
+
+    The parent is held weakly: a FilterSet and its filters in a reference cycle outlived the
+    request until a full garbage collection, rare in a long-running worker, and with them a
+    search's matches (megabytes at 100,000 case studies): a worker grew by that much with
+    every search."""
 
     def __deepcopy__(self, memo: dict) -> "SharedFilter":
         return copy.copy(self)
+
+    @property
+    def parent(self) -> "CaseStudyFilter | None":
+        held = self.__dict__.get("_parent")
+        return held() if held is not None else None
+
+    @parent.setter
+    def parent(self, filterset: "CaseStudyFilter | None") -> None:
+        self._parent = weakref.ref(filterset) if filterset is not None else None
+
+
+class SearchText(SharedFilter, django_filters.CharFilter):
+    """Evaluated by the search engine and the facet index, never as a filter on the SQL."""
+
+    def filter(self, qs: QuerySet, value: str) -> QuerySet:
+        return qs
 
 
 class SharedChoices(forms.ChoiceField):
@@ -158,10 +180,28 @@ class CaseStudyFilterForm(forms.Form):
 CHOICES_FROM_THE_INDEX = ("service", "council")  # the rest are fixed vocabularies
 
 
+class IndexWhenNeeded:
+    """The facet index a FilterSet reads, fetched when first needed (never just by building
+    the FilterSet, as schema generators do) and then kept: its choices and its counts come
+    from one index."""
+
+    def __init__(self) -> None:
+        self.index: FacetIndex | None = None
+
+    def get(self) -> FacetIndex:
+        if self.index is None:
+            self.index = current_index()
+        return self.index
+
+
+def choices_in_index(index: IndexWhenNeeded, name: str) -> list[tuple[str, str]]:
+    found = index.get()
+    return found.service_areas if name == "service" else found.council_choices
+
+
 class CaseStudyFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
+    q = SearchText(
         label="Search",
-        method=lambda qs, name, value: qs,  # evaluated by the search engine and facet index
         max_length=search.MAX_QUERY_LENGTH,
         error_messages={
             "max_length": f"The search text is too long: use at most "
@@ -192,18 +232,17 @@ class CaseStudyFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # Choices from the facet index, read when first needed (never just by building the
-        # FilterSet, as schema generators do).
+        # Choices from the facet index through its holder, not the FilterSet: the form must
+        # not hold the FilterSet in a reference cycle (see SharedFilter).
+        self._index = IndexWhenNeeded()
         for name in CHOICES_FROM_THE_INDEX:
-            self.form.fields[name].choices = functools.partial(self.facet_choices, name)
+            self.form.fields[name].choices = functools.partial(choices_in_index, self._index, name)
 
     def facet_choices(self, name: str) -> list[tuple[str, str]]:
         """Facet `name`'s options, (value, label), as they are: the form field's choices wrap
         each option on every reading, and a list page reads every council's."""
-        if name == "service":
-            return self.index.service_areas
-        if name == "council":
-            return self.index.council_choices
+        if name in CHOICES_FROM_THE_INDEX:
+            return choices_in_index(self._index, name)
         return self.base_filters[name].extra["choices"]
 
     @classmethod
@@ -217,9 +256,9 @@ class CaseStudyFilter(django_filters.FilterSet):
     def get_form_class(self) -> type[forms.Form]:
         return self.form_class()
 
-    @cached_property
-    def index(self):
-        return current_index()
+    @property
+    def index(self) -> FacetIndex:
+        return self._index.get()
 
     # -- the form and what it means ----------------------------------------------------------
 
