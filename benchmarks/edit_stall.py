@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.run import LOOPBACK, ROOT, Servers, collect_static  # noqa: E402
+from benchmarks.run import LOOPBACK, ROOT, Servers, collect_static, worker_rss  # noqa: E402
 
 HEADERS = {"X-Forwarded-Proto": "https", "Host": LOOPBACK}
 COUNT = re.compile(rb'data-result-count="(\d+)"')
@@ -78,20 +78,6 @@ def wait_for(port: int, path: str, started: float, limit: float = 120) -> float:
             return time.monotonic() - started
         time.sleep(0.05)
     raise SystemExit(f"{path} did not answer 200 within {limit:.0f} s")
-
-
-def worker_rss(master_pid: int) -> list[float]:
-    """RSS in MB of each gunicorn worker (the master's children)."""
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
-    sizes = []
-    for pid in children:
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        if match := re.search(r"VmRSS:\s+(\d+)", status):  # none: a worker being replaced
-            sizes.append(round(int(match[1]) / 1024, 1))
-    return sorted(sizes)
 
 
 class Readers:

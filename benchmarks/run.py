@@ -635,6 +635,7 @@ class Results:
     skipped: dict = field(default_factory=dict)  # (scenario, size, db, mode) -> reason
     failures: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    memory: dict = field(default_factory=dict)  # (size, db, mode) -> each worker's RSS, MB
 
 
 def redis_command(url: str, *words: str) -> str:
@@ -787,8 +788,25 @@ def bench_ours(
                     f"{fmt_rps(timing.rps):>7} req/s  p50 {fmt_ms(timing.p50)}  "
                     f"p99 {fmt_ms(timing.p99)}"
                 )
+        # After every scenario, searches included: what a worker holds once it has served them.
+        results.memory[(size, database, mode)] = worker_rss(server.process.pid)
+        log(f"  ours {database} {mode}: worker RSS {results.memory[(size, database, mode)]} MB")
     finally:
         servers.stop(server)
+
+
+def worker_rss(master_pid: int) -> list[float]:
+    """RSS in MB of each gunicorn worker (the master's children)."""
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    sizes = []
+    for pid in children:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        if match := re.search(r"VmRSS:\s+(\d+)", status):  # none: a worker being replaced
+            sizes.append(round(int(match[1]) / 1024, 1))
+    return sorted(sizes)
 
 
 @functools.cache
@@ -1107,6 +1125,15 @@ def environment(options: Options) -> list[str]:
     ]
 
 
+def memory_table(results: Results) -> str:
+    """Each worker's RSS once it has served every scenario (searches included)."""
+    rows = [
+        [size_label(size), database, mode, ", ".join(f"{mb:.0f}" for mb in sizes) or "–"]
+        for (size, database, mode), sizes in results.memory.items()
+    ]
+    return table(["size", "database", "mode", "worker RSS (MB)"], rows)
+
+
 def report(options: Options, results: Results, *, started: datetime.datetime, note: str) -> str:
     parts = [
         f"# Benchmark: ours against Datasette, {started:%Y-%m-%d %H:%M} UTC",
@@ -1130,6 +1157,10 @@ def report(options: Options, results: Results, *, started: datetime.datetime, no
         "## Cost growth: list page (facet scenario) p50 at one connection",
         "",
         growth_table(options, results),
+        "",
+        "## Worker memory after the scenarios",
+        "",
+        memory_table(results),
         "",
         "## Targets",
         "",
