@@ -311,6 +311,12 @@ def names_by_case_study(ids: list[int]) -> tuple[dict[int, list[str]], dict[int,
     return councils, areas
 
 
+def cards_of(rows: list[tuple]) -> list[Card]:
+    """Cards from rows of Card.OWN_FIELDS, with their councils' and service areas' names."""
+    councils, areas = names_by_case_study([row[0] for row in rows])
+    return [Card(*row, councils.get(row[0], []), areas.get(row[0], [])) for row in rows]
+
+
 class CaseStudyQuerySet(models.QuerySet):
     def published(self) -> "CaseStudyQuerySet":
         """What the public may see. Every public view, feed and export starts here."""
@@ -335,9 +341,7 @@ class CaseStudyQuerySet(models.QuerySet):
         """What a result card shows of each case study, in the queryset's order: two
         queries, read as values. Twenty model instances with their prefetched councils and
         areas cost a list page more than its SQL."""
-        rows = list(self.values_list(*Card.OWN_FIELDS))
-        councils, areas = names_by_case_study([row[0] for row in rows])
-        return [Card(*row, councils.get(row[0], []), areas.get(row[0], [])) for row in rows]
+        return cards_of(list(self.values_list(*Card.OWN_FIELDS)))
 
     def previewable_by(self, user: AbstractBaseUser | AnonymousUser) -> "CaseStudyQuerySet":
         """Unpublished case studies that this person may preview at their public address."""
@@ -361,9 +365,7 @@ def published_cards(ids: list[int]) -> list[Card]:
     params = [ids[-p - 1] if isinstance(p, int) and p < 0 else p for p in placeholders]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    councils, areas = names_by_case_study([row[0] for row in rows])
-    return [Card(*row, councils.get(row[0], []), areas.get(row[0], [])) for row in rows]
+        return cards_of(cursor.fetchall())
 
 
 @functools.lru_cache(maxsize=256)
