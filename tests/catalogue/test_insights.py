@@ -208,6 +208,27 @@ def test_years_run_without_gaps_from_first_to_last(client, catalogue):
 
 
 @pytest.mark.django_db
+def test_each_bar_shows_its_year_a_bar_as_long_as_its_share_and_a_linked_count(client, catalogue):
+    html = client.get("/insights/").content.decode()
+
+    # 2011 has the most (2): a full bar, its count linked to its filter, described in words.
+    assert (
+        '<span class="bar-row__label">2011</span><span class="bar-row__track">'
+        '<svg class="bar-row__bar" width="100.0%"' in html
+    )
+    assert (
+        '<a href="/case-studies/?year_from=2011&amp;year_to=2011" '
+        'aria-label="Started in 2011: 2 case studies">2</a>' in html
+    )
+    assert '<svg class="bar-row__bar" width="50.0%"' in html  # 2014 and 2016: one each
+    # A year with none: no bar and no link, only its 0.
+    assert (
+        '<span class="bar-row__label">2012</span><span class="bar-row__track"></span>'
+        '<span class="bar-row__count">0</span>' in html
+    )
+
+
+@pytest.mark.django_db
 def test_service_areas_with_no_case_studies_are_left_out_of_the_matrix(client, catalogue):
     page = client.get("/insights/")
 
