@@ -7,6 +7,7 @@ from django.http import QueryDict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from catalogue import facets
 from catalogue.filters import FACETS, CaseStudyFilter
 from catalogue.models import CaseStudy, EvidenceStrength, ResponseType, Status
 from partnerships.models import CouncilType, Nation, Region, Sector
@@ -126,8 +127,16 @@ def reference_count(catalogue: list[tuple[dict, int | None]], query: QueryDict) 
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
+@pytest.mark.parametrize(
+    "position_costs_bits",
+    [10**9, 0],  # every option's bitmap counted; each result's own values counted
+    ids=["by bitmap", "by position"],
+)
 @given(query=selections())
-def test_facet_counts_equal_the_results_of_ticking_each_option(generated_catalogue, query):
+def test_facet_counts_equal_the_results_of_ticking_each_option(
+    generated_catalogue, query, position_costs_bits, monkeypatch
+):
+    monkeypatch.setattr(facets, "POSITION_COSTS_BITS", position_costs_bits)
     filterset = CaseStudyFilter(query, queryset=CaseStudy.objects.published())
     for name in FACETS:
         counts = filterset.facet_counts(name)

@@ -42,6 +42,11 @@ def answers(index: facets.FacetIndex) -> dict:
         "names": (index.council_names, index.council_also, index.council_keys),
         "former councils": index.former_councils,
         "service areas": index.service_areas,
+        # What a small result set's counts are read from (FacetIndex.counts).
+        "counted by position": {
+            facet: by_position.counts(index.positions_in(index.everything))
+            for facet, by_position in index.values_at.items()
+        },
     }
 
 
@@ -55,6 +60,9 @@ def caught_up(index: facets.FacetIndex) -> facets.FacetIndex:
     assert updated is not None, "read everything again"
     assert updated.version == CatalogueVersion.current()
     assert answers(updated) == answers(facets.build_index())
+    for facet in facets.COUNTED_BY_POSITION:
+        by_bitmap = {value: bits.bit_count() for value, bits in updated.options[facet].items()}
+        assert answers(updated)["counted by position"][facet] == by_bitmap
     return updated
 
 
