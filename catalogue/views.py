@@ -202,6 +202,18 @@ def facets(filterset: CaseStudyFilter) -> list[dict]:
     for name in FACETS:
         counts = filterset.facet_counts(name)
         chosen = set(selected.get(name) or [])
+        choices = filterset.facet_choices(name)
+        left_out = ""
+        if name in LISTS_ONLY_MATCHING:  # left out before making their options: hundreds
+            listed = [choice for choice in choices if counts.get(choice[0]) or choice[0] in chosen]
+            one, more = LISTS_ONLY_MATCHING[name]
+            if (unlisted := len(choices) - len(listed)) == 1:
+                left_out = f"1 other {one} with none of these case studies is not listed."
+            elif unlisted:
+                left_out = (
+                    f"{unlisted} other {more} with none of these case studies are not listed."
+                )
+            choices = listed
         also = filterset.index.council_also if name == "council" else {}
         options = [
             {
@@ -211,21 +223,10 @@ def facets(filterset: CaseStudyFilter) -> list[dict]:
                 "checked": value in chosen,
                 "also": also.get(value, []),
             }
-            for value, label in filterset.facet_choices(name)
+            for value, label in choices
         ]
         if name in OPTION_FINDERS:
             options.sort(key=lambda option: not option["checked"])  # stable: ticked first
-        left_out = ""
-        if name in LISTS_ONLY_MATCHING:
-            listed = [option for option in options if option["count"] or option["checked"]]
-            one, more = LISTS_ONLY_MATCHING[name]
-            if (unlisted := len(options) - len(listed)) == 1:
-                left_out = f"1 other {one} with none of these case studies is not listed."
-            elif unlisted:
-                left_out = (
-                    f"{unlisted} other {more} with none of these case studies are not listed."
-                )
-            options = listed
         result.append(
             {
                 "name": name,
