@@ -51,25 +51,32 @@ def base_query(filterset: CaseStudyFilter) -> QueryDict:
     return query
 
 
-def filter_link(query: QueryDict, **values: str | int) -> str:
-    """The list page for `query` with each named facet narrowed to just the value given.
+class FilterLinks:
+    """Links to the list page for `query` with each named facet narrowed to just the value
+    given (`to`). The query's own part of every link is encoded once: a chart makes a hundred.
 
     Narrowing (not adding to) the facet's selection keeps a link's result count equal to the
     count it stands for. No link ("") when the query selects other values of that facet: the
     count is then of case studies with this value *and* one of those (a case study about two
     service areas, say), which a facet's OR cannot express.
     """
-    for name, value in values.items():
-        selected = query.getlist(name)
-        if name not in RANGE_PARAMETERS and selected and str(value) not in selected:
-            return ""
-    pairs: list[tuple[str, str]] = []
-    for name in PARAMETER_ORDER:  # a chart has a hundred links: one urlencode each, no copies
-        if name in values:
-            pairs.append((name, str(values[name])))
-        else:
-            pairs.extend((name, value) for value in query.getlist(name))
-    return f"{list_url()}?{urlencode(pairs)}"
+
+    def __init__(self, query: QueryDict) -> None:
+        self.chosen = {name: query.getlist(name) for name in PARAMETER_ORDER}
+        self.encoded = {
+            name: urlencode([(name, v) for v in vs]) for name, vs in self.chosen.items()
+        }
+
+    def to(self, **values: str | int) -> str:
+        for name, value in values.items():
+            chosen = self.chosen[name]
+            if name not in RANGE_PARAMETERS and chosen and str(value) not in chosen:
+                return ""
+        parts = [
+            urlencode({name: values[name]}) if name in values else self.encoded[name]
+            for name in PARAMETER_ORDER
+        ]
+        return f"{list_url()}?{'&'.join(part for part in parts if part)}"
 
 
 @cache
@@ -135,6 +142,7 @@ def response_by_service(
 ) -> Matrix:
     """How many case studies each (service area, response type) pair has."""
     index, results = filterset.index, filterset.bits()
+    links = FilterLinks(query)
     responses = ResponseType.values
     results_by_response = {r: results & index.options["response"].get(r, 0) for r in responses}
     by_response = {r: bits.bit_count() for r, bits in results_by_response.items()}
@@ -151,7 +159,7 @@ def response_by_service(
         return Cell(
             n,
             shade(n, largest),
-            filter_link(query, response=response, service=service) if n else "",
+            links.to(response=response, service=service) if n else "",
             f"{labels[response].lower()} case stud{'y' if n == 1 else 'ies'} about "
             f"{service_label.lower()}",
         )
@@ -171,11 +179,11 @@ def response_by_service(
                     for n, response in zip(row_counts, responses, strict=True)
                 ],
                 # One response type per case study, so the row adds up without double counting.
-                total=Cell(sum(row_counts), 0, filter_link(query, service=service), label.lower()),
+                total=Cell(sum(row_counts), 0, links.to(service=service), label.lower()),
             )
         )
     totals = [
-        Cell(n, 0, filter_link(query, response=response) if n else "", labels[response].lower())
+        Cell(n, 0, links.to(response=response) if n else "", labels[response].lower())
         for response, n in by_response.items()
     ]
     data = [
@@ -237,6 +245,7 @@ def bar_percent(count: int, largest: int) -> float:
 
 def start_years(filterset: CaseStudyFilter, query: QueryDict) -> BarChart:
     """Case studies by start year, every year from the first to the last."""
+    links = FilterLinks(query)
     results = filterset.bits()
     counts = {
         year: n
@@ -250,7 +259,7 @@ def start_years(filterset: CaseStudyFilter, query: QueryDict) -> BarChart:
         Bar(
             label=str(year),
             count=(n := counts.get(year, 0)),
-            url=filter_link(query, year_from=year, year_to=year) if n else "",
+            url=links.to(year_from=year, year_to=year) if n else "",
             description=f"Started in {year}: {case_studies(n)}",
             percent=bar_percent(n, largest),
         )
@@ -264,6 +273,7 @@ def start_years(filterset: CaseStudyFilter, query: QueryDict) -> BarChart:
 
 def nations(filterset: CaseStudyFilter, query: QueryDict) -> BarChart:
     """Case studies involving a council in each nation (one case may count in two)."""
+    links = FilterLinks(query)
     counts = dict.fromkeys(Nation.values, 0)
     counts.update(filterset.index.counts("nation", filterset.bits()))
     largest = max(counts.values(), default=0)
@@ -272,7 +282,7 @@ def nations(filterset: CaseStudyFilter, query: QueryDict) -> BarChart:
         Bar(
             label=str(labels[nation]),
             count=n,
-            url=filter_link(query, nation=nation) if n else "",
+            url=links.to(nation=nation) if n else "",
             description=f"{labels[nation]}: {case_studies(n)}",
             percent=bar_percent(n, largest),
         )
@@ -442,6 +452,7 @@ class CouncilMaps:
 def council_maps(filterset: CaseStudyFilter, query: QueryDict) -> CouncilMaps:
     """Both hex maps shaded by how many case studies in the set involve each council, with
     the regions outlined: one query, for the councils counted and the regions of those mapped."""
+    links = FilterLinks(query)
     counts = {
         slug: n for slug, n in filterset.index.counts("council", filterset.bits()).items() if n
     }
@@ -468,7 +479,7 @@ def council_maps(filterset: CaseStudyFilter, query: QueryDict) -> CouncilMaps:
             council_type_label=str(CouncilType(council_type).label),
             is_former=ended_year is not None,
             count=n,
-            url=filter_link(query, council=slug),
+            url=links.to(council=slug),
             maps=[layouts[m].title for m in layouts if code and code in layouts[m].hexes],
         )
         councils.append(council)
