@@ -5,7 +5,6 @@ from urllib.parse import quote
 from django import template
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import Truncator
 
 from catalogue.addresses import fixed_path
 from catalogue.markdown import render_markdown
@@ -125,7 +124,7 @@ def case_study_card(
     title = escape(case_study.title)
     url = escape(case_study.get_absolute_url())
     if list_query:
-        url += f"?from={quote(list_query, safe='')}"
+        url += f"?from={_quoted(list_query)}"
     meta = [
         f'<span class="tag tag--{escape(case_study.response)}">'
         f"{escape(str(case_study.get_response_display()))}</span>"
@@ -139,7 +138,7 @@ def case_study_card(
     if extract:  # already escaped, with the search's <mark>s
         text = f'<p class="card__extract">{conditional_escape(extract)}</p>'
     else:
-        text = f"<p>{escape(Truncator(case_study.summary).words(60, truncate=' …'))}</p>"
+        text = f"<p>{escape(first_words(case_study.summary, 60))}</p>"
     councils = ", ".join(escape(name) for name in case_study.councils)
     areas = ", ".join(escape(name) for name in case_study.service_areas)
     compare = ""
@@ -160,6 +159,21 @@ def case_study_card(
     # Safe: every value from outside this function went through escape above (the extract
     # through conditional_escape, which keeps what search.highlight already made safe).
     return mark_safe(html)  # nosec B308, B703  # nosemgrep
+
+
+def first_words(text: str, count: int) -> str:
+    """The text's first `count` words, and " …" if it has more (truncatewords for plain text,
+    without the lazy objects that made it a fifth of a card's time)."""
+    words = text.split()
+    if len(words) > count:
+        return " ".join(words[:count]) + " …"
+    return " ".join(words)
+
+
+@functools.lru_cache(maxsize=64)
+def _quoted(list_query: str) -> str:
+    """A list's query string as one ?from= value: the same for each of a page's cards."""
+    return quote(list_query, safe="")
 
 
 @register.simple_tag

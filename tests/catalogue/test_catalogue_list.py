@@ -467,3 +467,16 @@ def test_list_page_query_count_is_fixed(client, django_assert_max_num_queries, s
     client.get("/case-studies/?response=collaborate")
     with django_assert_max_num_queries(1):
         client.get("/case-studies/?response=collaborate")
+
+
+@pytest.mark.django_db
+def test_a_card_shows_a_long_summarys_first_sixty_words_and_a_short_one_whole(client):
+    words = [f"word{n}" for n in range(1, 71)]
+    make_case_study(title="Long", summary="  ".join(words[:35]) + "\n" + " ".join(words[35:]))
+    make_case_study(title="Short", summary="Shared <b>back</b> office\nfor two councils.")
+
+    html = client.get("/case-studies/").content.decode()
+
+    assert f"<p>{' '.join(words[:60])} …</p>" in html  # the spacing made even
+    assert "word61" not in html
+    assert "<p>Shared &lt;b&gt;back&lt;/b&gt; office for two councils.</p>" in html
