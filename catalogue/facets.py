@@ -30,7 +30,6 @@ import json
 import logging
 import os
 import pickle  # nosec B403 - only of indexes this process's user saved (shared_build)
-import re
 import sys
 import threading
 from array import array
@@ -86,9 +85,9 @@ SORTING_COSTS_A_STEP = 16
 # Counting one position's values costs about as much as ANDing and counting this many bits
 # of one option's bitmap (both measured at 20,000 and 100,000 case studies).
 POSITION_COSTS_BITS = 12_000
-# Facets with many options, whose options' values are also kept by position (ValuesAt): a
-# small result set counts its own few values rather than every option's whole bitmap.
-COUNTED_BY_POSITION = ("council", "service")
+# Facets with ten options or more, whose values are also kept by position (ValuesAt): a small
+# result set counts its own few values rather than ANDing every option's whole bitmap.
+COUNTED_BY_POSITION = ("council", "service", "sector", "region", "council_type")
 # How long a request waits for a new process's first index before building one itself.
 FIRST_BUILD_WAIT = 15  # seconds
 
@@ -343,22 +342,25 @@ class FacetIndex:
 
     def positions_in(self, within: int) -> Iterator[int]:
         members = self.as_bytes(within)
-        # The regex skips the zero bytes in C: a sparse bitmap of 100,000 positions is 12,500
-        # bytes, nearly all zero, that a Python loop would visit one by one.
-        for found in NONZERO_BYTE.finditer(members):
-            byte_number = found.start()
+        # The zero bytes are skipped in C: a sparse bitmap of 100,000 positions is 12,500
+        # bytes, nearly all zero, that a Python loop would visit one by one. Every non-zero
+        # byte made 1, bytes.find (memchr) jumps to the next: three times a regex's speed.
+        flags = members.translate(NONZERO_AS_ONE)
+        byte_number = flags.find(1)
+        while byte_number != -1:
             byte = members[byte_number]
             while byte:
                 low = byte & -byte
                 yield (byte_number << 3) + low.bit_length() - 1
                 byte ^= low
+            byte_number = flags.find(1, byte_number + 1)
 
     def ids_in(self, within: int) -> list[int]:
         """The ids of the case studies in `within`, in no particular order: fast when few."""
         return [self.ids[p] for p in self.positions_in(within)]
 
 
-NONZERO_BYTE = re.compile(rb"[^\x00]")
+NONZERO_AS_ONE = bytes([0] + [1] * 255)  # a bytes.translate table
 
 
 def bitmap(positions: Iterable[int]) -> int:
@@ -495,13 +497,13 @@ def build_index() -> FacetIndex:
     }
     index.years = bitmaps(years)
     index.live = (1 << len(index.ids)) - 1
-    council_slug = {pk: naming[0] for pk, _, _, *naming in councils}
-    found_by_value = {
-        "council": {council_slug[pk]: found for pk, found in by_council.items()},
-        "service": {area_slug[pk]: found for pk, found in by_area.items()},
-    }
     index.values_at = {
-        facet: values_at(found_by_value[facet], len(index.ids)) for facet in COUNTED_BY_POSITION
+        facet: values_at(
+            {value: array("l", index.positions_in(bits)) for value, bits in found.items()},
+            len(index.ids),
+        )
+        for facet, found in index.options.items()
+        if facet in COUNTED_BY_POSITION
     }
     return index
 
