@@ -243,6 +243,8 @@ def facets(filterset: CaseStudyFilter) -> list[dict]:
 def active_filters(filterset: CaseStudyFilter, query: QueryDict) -> list[dict]:
     """Each applied filter value in words, with a link that removes just that value."""
     data = filterset.valid_data
+    # As pairs, not a QueryDict copied for each chip (a deep copy each).
+    pairs = [(key, value) for key, values in query.lists() if key != "page" for value in values]
     chips = []
     for name, field in filterset.form.fields.items():
         if name in {"sort"} or data.get(name) in (None, "", []):
@@ -250,13 +252,11 @@ def active_filters(filterset: CaseStudyFilter, query: QueryDict) -> list[dict]:
         values = data[name] if isinstance(data[name], list) else [query.get(name)]
         labels = dict(getattr(field, "choices", []))
         for value in values:
-            remaining = query.copy()
-            remaining.setlist(name, [v for v in query.getlist(name) if v != str(value)])
-            remaining.pop("page", None)
+            remaining = [pair for pair in pairs if pair != (name, str(value))]
             chips.append(
                 {
                     "label": f"{field.label}: {labels.get(value, value)}",
-                    "remove_url": "?" + remaining.urlencode(),
+                    "remove_url": "?" + urlencode(remaining),
                 }
             )
     return chips
