@@ -98,6 +98,9 @@ editor publisher: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py createeditor $(NAME) --role $@
 
+# The suite spread over every core (pytest-xdist): half the time on two.
+PYTEST_ARGS ?= -n auto
+
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
