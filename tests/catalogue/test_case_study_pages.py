@@ -129,6 +129,19 @@ def test_bulk_work_leaves_its_pages_to_their_readers(
 
 
 @pytest.mark.django_db
+def test_a_stored_pages_case_study_reads_each_field_as_the_orm_does(client, catalogue):
+    first = catalogue["cases"][0]
+    client.get(url(first))
+
+    stored, fresh = pages.stored(first.slug).case_study, CaseStudy.objects.get(pk=first.pk)
+
+    for field in pages.PAGE_FIELDS:  # dates as dates, yes/no as True/False on both databases
+        read, expected = getattr(stored, field.attname), getattr(fresh, field.attname)
+        assert (read, type(read)) == (expected, type(expected)), field.name
+    assert stored._state.db == "default" and not stored._state.adding
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("kind", EDITS)
 def test_after_any_edit_the_stored_page_is_the_page_rendered_afresh(
     client, catalogue, monkeypatch, django_capture_on_commit_callbacks, kind
