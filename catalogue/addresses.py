@@ -15,12 +15,19 @@ def fixed_path(name: str, *args: str) -> str:
 
 
 def case_study_path(slug: str) -> str:
-    """A case study's address: its slug between the parts of the pattern's address."""
-    before, after = _around_a_slug()
-    return f"{before}{quote(slug, safe='')}{after}"
+    """A case study's address."""
+    return path_with("catalogue:case_study_detail", slug)
+
+
+def path_with(name: str, value: str | int) -> str:
+    """reverse(name, args=[value]) for an address with one part that varies, such as a slug or
+    an id: the value between the rest, which is reversed once."""
+    before, after = _around_a_value(name, isinstance(value, int))
+    return f"{before}{quote(str(value), safe='')}{after}"
 
 
 @functools.cache
-def _around_a_slug() -> tuple[str, str]:
-    before, _, after = reverse("catalogue:case_study_detail", args=["slug"]).rpartition("slug")
+def _around_a_value(name: str, number: bool) -> tuple[str, str]:
+    placeholder = "9081726354" if number else "a-placeholder"
+    before, _, after = reverse(name, args=[placeholder]).rpartition(placeholder)
     return before, after

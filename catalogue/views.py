@@ -25,7 +25,7 @@ from partnerships.models import Council, Membership
 
 from . import citations, exports, pages, search
 from . import compare as comparing
-from .addresses import case_study_path, fixed_path
+from .addresses import case_study_path, fixed_path, path_with
 from .caching import cached_public_page
 from .codebook import TRANSFORMING_TOGETHER, outcome_terms
 from .codebook import codebook as build_codebook
@@ -633,7 +633,7 @@ def codebook_json(request: HttpRequest) -> HttpResponse:
 def citation_for(
     request: HttpRequest, case_study: CaseStudy, *, councils: list[str], service_areas: list[str]
 ) -> citations.CaseStudyCitation:
-    permalink = reverse("catalogue:case_study_permalink", kwargs={"pk": case_study.pk})
+    permalink = path_with("catalogue:case_study_permalink", case_study.pk)
     return citations.cite_case_study(
         case_study=case_study,
         permalink=request.build_absolute_uri(permalink),

@@ -6,6 +6,7 @@ from django import template
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
+from catalogue import addresses
 from catalogue.addresses import fixed_path
 from catalogue.markdown import render_markdown
 
@@ -159,6 +160,13 @@ def case_study_card(
     # Safe: every value from outside this function went through escape above (the extract
     # through conditional_escape, which keeps what search.highlight already made safe).
     return mark_safe(html)  # nosec B308, B703  # nosemgrep
+
+
+@register.simple_tag
+def path_with(name: str, value: str | int) -> str:
+    """`{% url name value %}` for an address with one varying part (a slug, an id), the rest
+    reversed once per process (catalogue.addresses)."""
+    return addresses.path_with(name, value)
 
 
 def first_words(text: str, count: int) -> str:

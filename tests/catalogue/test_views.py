@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from catalogue.addresses import path_with
 from catalogue.models import ResponseType, Status
 from tests.factories import (
     make_case_study,
@@ -225,3 +226,17 @@ def test_a_card_shows_its_councils_and_service_areas_alphabetically(client, path
     assert '<span class="tag tag--fight">Fight</span>' in card
     assert "also adapt" in card
     assert "Started 2012" in card
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("catalogue:case_study_detail", "a-slug_2"),
+        ("catalogue:case_study_bibtex", "placeholder"),
+        ("catalogue:case_study_ris", "9081726354"),
+        ("catalogue:case_study_permalink", 42),
+        ("catalogue:case_study_permalink", 9081726354),
+    ],
+)
+def test_an_address_with_one_varying_part_is_the_one_reverse_gives(name, value):
+    assert path_with(name, value) == reverse(name, args=[value])
