@@ -129,8 +129,8 @@ class ValuesAt:
 
 
 def values_at(found: dict[str, array], size: int) -> ValuesAt:
-    """value -> positions (as a build reads them), turned round: position -> values, in two
-    flat arrays rather than an object per position."""
+    """value -> positions turned round: position -> values, in two flat arrays rather than an
+    object per position."""
     starts = array("i", [0]) * (size + 1)
     for found_at in found.values():
         for p in found_at:
@@ -224,7 +224,8 @@ class FacetIndex:
         """How many of `within` each option of `facet` has (every option, 0 included)."""
         options = self.options[facet]
         by_position = self.values_at.get(facet)
-        if by_position and within.bit_count() * POSITION_COSTS_BITS < len(options) * len(self.ids):
+        few = within.bit_count() * POSITION_COSTS_BITS < len(options) * len(self.ids)
+        if by_position is not None and few:
             return dict.fromkeys(options, 0) | by_position.counts(self.positions_in(within))
         return {value: (bits & within).bit_count() for value, bits in options.items()}
 
