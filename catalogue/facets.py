@@ -4,6 +4,8 @@ Counting every option of every facet in SQL costs one grouped join per facet ove
 result set (hundreds of milliseconds at 100,000 case studies). Here each option of each facet
 is a bitmap (a Python int, one bit per published case study); a selection is ORs within a
 facet and ANDs across facets, and a count is a popcount, so a page's counts take microseconds.
+Facets with many options also keep each case study's values by position (`ValuesAt`): a
+small result set is counted from its own values rather than by ANDing every option's bitmap.
 
 Each process holds one index, built from one snapshot of the database and labelled with the
 catalogue version (`CatalogueVersion`) it was read at. Any edit anywhere changes the version.
@@ -16,7 +18,7 @@ makes a reader wait. One process of the machine builds each such version and the
 what it saved (`shared_build`). Only a process with no index at all (just started) makes the
 requests that need one wait for its first build.
 
-The index is a few large objects (ints and arrays, about 10 MB at 100,000 case studies), not
+The index is a few large objects (ints and arrays, about 15 MB at 100,000 case studies), not
 one object per case study: small for memory, and invisible to the garbage collector.
 """
 
