@@ -236,6 +236,33 @@ def test_a_reader_after_a_publish_sees_it_without_a_full_build(client, monkeypat
     assert "Just published" in page
 
 
+@pytest.mark.django_db
+def test_counts_by_position_right_after_a_publish_count_it(client, monkeypatch):
+    monkeypatch.setattr(facets, "POSITION_COSTS_BITS", 0)  # every result set counted by position
+    north, south = make_council(name="Northtown"), make_council(name="Southby")
+    care, waste = make_service_area(name="Adult care"), make_service_area(name="Waste")
+    make_case_study(response=ResponseType.EXIT, councils=[north], service_areas=[care])
+    draft = make_ready_case_study(
+        status=Status.IN_REVIEW,
+        response=ResponseType.EXIT,
+        councils=[south],
+        service_areas=[care, waste],
+    )
+    monkeypatch.setattr(facets, "_index", None)
+    client.get("/case-studies/?response=exit")  # the index, before the publish
+
+    draft.publish(by=make_publisher())
+
+    page = client.get("/case-studies/?response=exit")
+    counts = {
+        (facet["name"], option["value"]): option["count"]
+        for facet in page.context["facets"]
+        for option in facet["options"]
+    }
+    assert counts[("council", north.slug)] == counts[("council", south.slug)] == 1
+    assert (counts[("service", care.slug)], counts[("service", waste.slug)]) == (2, 1)
+
+
 @pytest.mark.django_db(transaction=True)  # as in a worker, where a build runs in a thread
 def test_the_reader_right_after_a_publish_sees_it_on_a_worker(client, settings, monkeypatch):
     settings.CATALOGUE_INDEX_IN_BACKGROUND = True
