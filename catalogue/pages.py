@@ -121,17 +121,18 @@ def stored(slug: str) -> Page | None:
     # third of the ORM's). Each column is converted as the ORM would, and from_db leaves the
     # fields not read deferred. `status`: CaseStudy.objects.published(). Only quoted table
     # and column names from the models go into the text; values are parameters.
-    with connection.cursor() as cursor:
+    database = connections[DEFAULT_DB_ALIAS]  # this thread's, as `connection` stands for
+    with database.cursor() as cursor:
         parameters = [Status.PUBLISHED, slug, Status.PUBLISHED, layout()]
-        cursor.execute(_stored_page_sql(connection.vendor), parameters)
+        cursor.execute(_stored_page_sql(database.vendor), parameters)
         row = cursor.fetchone()
     if row is None:
         return None
     *values, parts, version, partners = row
-    for position, column, converters in _page_field_converters(connections[DEFAULT_DB_ALIAS]):
+    for position, column, converters in _page_field_converters(database):
         for convert in converters:
-            values[position] = convert(values[position], column, connection)
-    case_study = CaseStudy.from_db(connection.alias, PAGE_FIELD_NAMES, values)
+            values[position] = convert(values[position], column, database)
+    case_study = CaseStudy.from_db(database.alias, PAGE_FIELD_NAMES, values)
     parts = json.loads(zlib.decompress(parts))
     return Page(
         case_study=case_study,
@@ -156,7 +157,7 @@ def _stored_page_sql(vendor: str) -> str:
     return (
         f"SELECT {columns}, page.parts, (SELECT token FROM "  # nosec B608
         f"{quote(CatalogueVersion._meta.db_table)} WHERE id = 1), "
-        f"(SELECT {IDS_JOINED[connection.vendor]} FROM {case_studies} other "
+        f"(SELECT {IDS_JOINED[vendor]} FROM {case_studies} other "
         f"WHERE other.{partnership} = case_study.{partnership} AND other.status = %s) "
         f"FROM {quote(CaseStudyPage._meta.db_table)} page "
         f"JOIN {case_studies} case_study ON case_study.id = page.case_study_id "
